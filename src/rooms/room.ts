@@ -1,0 +1,73 @@
+import type { AppendResult, MessageLog, NewMessage } from "../store/message-log.js";
+import { joinEvent, leaveEvent, messageEvent, type QueuedEvent } from "./room-event.js";
+import type { Subscription } from "./subscription.js";
+
+/**
+ * One room's live side: its subscribers and the ordered publication of
+ * appended messages. A Room object lives while the room has subscribers or
+ * appends in flight; the log itself lives in the store.
+ */
+export class Room {
+  private readonly subscribers = new Set<Subscription>();
+  /** Publication follows call order, which is seq order: each append waits for the one before it. */
+  private publishTail: Promise<unknown> = Promise.resolve();
+  private appendsInFlight = 0;
+  /** The highest seq this process has seen for the room. */
+  lastSeq = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly log: MessageLog,
+    private readonly onIdle: (room: Room) => void,
+  ) {}
+
+  /** Store a message, then publish it to every subscriber, in seq order. */
+  append(message: NewMessage): Promise<AppendResult> {
+    this.appendsInFlight++;
+    const stored = this.log.append(this.name, message);
+    const published = this.publishTail
+      .then(() => stored)
+      .then((result) => {
+        if (!result.duplicate) this.publish(messageEvent(result.message));
+        return result;
+      });
+    this.publishTail = published.catch(() => undefined);
+    return published.finally(() => {
+      this.appendsInFlight--;
+      this.releaseIfIdle();
+    });
+  }
+
+  /** Start delivering live events to a subscription and announce it to the others. */
+  attach(sub: Subscription): void {
+    this.subscribers.add(sub);
+    this.publish(joinEvent(sub.memberId, sub.author));
+  }
+
+  /** Stop delivering to a subscription and announce that it left. */
+  detach(sub: Subscription): void {
+    if (!this.subscribers.delete(sub)) return;
+    this.publish(leaveEvent(sub.memberId, sub.author));
+    this.releaseIfIdle();
+  }
+
+  /** Raise the known last seq (from a head read). */
+  noteLastSeq(seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
+  }
+
+  /** Push an event to every subscription that wants it. */
+  publish(event: QueuedEvent): void {
+    this.noteLastSeq(event.seq);
+    for (const sub of this.subscribers) sub.push(event);
+  }
+
+  /** Visit every subscription (for heartbeats). */
+  forEachSubscriber(visit: (sub: Subscription) => void): void {
+    for (const sub of this.subscribers) visit(sub);
+  }
+
+  private releaseIfIdle(): void {
+    if (this.subscribers.size === 0 && this.appendsInFlight === 0) this.onIdle(this);
+  }
+}

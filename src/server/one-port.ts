@@ -1,0 +1,139 @@
+import { readFileSync } from "node:fs";
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+
+/** The HTTP/2 connection preface every h2c client sends first. */
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+/** A request handler both HTTP versions accept (connect-node's adapter is one). */
+export type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** Where and how to listen. */
+export interface ListenOptions {
+  port: number;
+  /** Interface to bind; undefined binds all (IPv6 and IPv4 where available). */
+  host?: string | undefined;
+  /** PEM certificate and key files; both or neither. */
+  tls?: { certFile: string; keyFile: string } | undefined;
+}
+
+/** A listening one-port server. */
+export interface OnePortServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** "http" or "https". */
+  readonly scheme: "http" | "https";
+  /** Connections currently open. */
+  readonly openConnections: number;
+  /** Stop accepting new connections; open ones stay. */
+  stopAccepting(): Promise<void>;
+  /** Ask every connection to finish: GOAWAY to HTTP/2 sessions, close HTTP/1.1 connections once idle. */
+  drain(): void;
+  /** Destroy every connection still open. */
+  destroyAll(): void;
+}
+
+/**
+ * Serve HTTP/1.1 and HTTP/2 on one port. Cleartext: each accepted connection
+ * is sniffed for the HTTP/2 preface (h2c with prior knowledge, what gRPC
+ * clients and `buf curl` send) and handed to the HTTP/2 or the HTTP/1.1
+ * server. TLS: ALPN offers h2 and http/1.1.
+ */
+export async function listenOnePort(handler: RequestHandler, options: ListenOptions): Promise<OnePortServer> {
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const h1 = http.createServer(handler as http.RequestListener);
+  let listener: net.Server;
+  let scheme: "http" | "https";
+
+  if (options.tls) {
+    const secure = http2.createSecureServer(
+      {
+        cert: readFileSync(options.tls.certFile),
+        key: readFileSync(options.tls.keyFile),
+        allowHTTP1: true,
+      },
+      handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+    );
+    secure.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
+    secure.on("connection", (socket: net.Socket) => track(sockets, socket));
+    listener = secure;
+    scheme = "https";
+  } else {
+    const h2 = http2.createServer(
+      handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+    );
+    h2.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
+    listener = net.createServer((socket) => {
+      track(sockets, socket);
+      sniffPreface(socket, (isH2) => (isH2 ? h2 : h1).emit("connection", socket));
+    });
+    scheme = "http";
+  }
+  listener.on("connection", (socket: net.Socket) => socket.setKeepAlive(true, 30_000));
+
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(options.port, options.host, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+
+  return {
+    port: (listener.address() as AddressInfo).port,
+    scheme,
+    get openConnections() {
+      return sockets.size;
+    },
+    stopAccepting: () => new Promise<void>((resolve) => listener.close(() => resolve())),
+    drain() {
+      for (const s of sessions) s.close();
+      // An HTTP/1.1 connection becomes idle when its response ends: keep
+      // closing idle ones until every socket is gone (or destroyAll runs).
+      h1.closeIdleConnections();
+      const sweep = setInterval(() => {
+        h1.closeIdleConnections();
+        if (sockets.size === 0) clearInterval(sweep);
+      }, 25);
+      sweep.unref();
+    },
+    destroyAll() {
+      for (const s of sessions) s.destroy();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+function track<T extends { once(event: "close", fn: () => void): unknown }>(set: Set<T>, item: T): void {
+  set.add(item);
+  item.once("close", () => set.delete(item));
+}
+
+/**
+ * Read just enough of a new connection to tell h2c from HTTP/1.1, then put
+ * the bytes back and hand the socket over. HTTP/1.1 requests start with a
+ * method token, which can never match the preface's "PRI * HTTP/2.0".
+ */
+function sniffPreface(socket: net.Socket, handOver: (isH2: boolean) => void): void {
+  let seen: Buffer = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+    const n = Math.min(seen.length, H2_PREFACE.length);
+    const isPrefix = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+    if (isPrefix && n < H2_PREFACE.length) return;
+    socket.off("data", onData);
+    socket.pause();
+    socket.unshift(seen);
+    handOver(isPrefix);
+    // The HTTP/2 session reads what is buffered itself; the HTTP/1.1 server
+    // only listens for 'data', so its socket must flow again.
+    if (!isPrefix) socket.resume();
+  };
+  socket.on("data", onData);
+}

@@ -1,0 +1,78 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { LIMITS } from "../chat/limits.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import { RoomHub } from "../rooms/room-hub.js";
+import type { MessageLog } from "../store/message-log.js";
+import { openLog } from "../store/open-log.js";
+import { listenOnePort } from "./one-port.js";
+import { routes } from "./routes.js";
+
+/** A running Parley server. */
+export interface ParleyServer {
+  /** The bound port. */
+  readonly port: number;
+  /** Base URL clients use, e.g. http://localhost:8080. */
+  readonly url: string;
+  /** The store, for in-process tests and tools. */
+  readonly log: MessageLog;
+  /**
+   * Shut down gracefully: stop accepting, end open streams with UNAVAILABLE
+   * (clients resume), let in-flight calls finish, close the store. Connections
+   * still open at the deadline are destroyed.
+   */
+  stop(): Promise<void>;
+}
+
+/** Open the store, mount the routes and listen. */
+export async function startParley(config: Config, logger: Logger): Promise<ParleyServer> {
+  const log = openLog(config.store, { retention: config.retention });
+  const hub = new RoomHub(log, {
+    heartbeatMs: config.heartbeatMs,
+    maxEvents: config.queueEvents,
+    maxBytes: config.queueBytes,
+  });
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: routes(hub, log),
+    readMaxBytes: LIMITS.messageMaxBytes,
+    shutdownSignal: shutdown.signal,
+  });
+  const server = await listenOnePort(handler, {
+    port: config.port,
+    host: config.host,
+    tls: config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined,
+  });
+  const url = `${server.scheme}://localhost:${server.port}`;
+  logger.info({ url, store: config.store, retention: config.retention }, "parley listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    const deadline = Date.now() + config.shutdownMs - 250;
+    await server.stopAccepting();
+    shutdown.abort(
+      new ConnectError("server is shutting down; resume from your last seq", Code.Unavailable),
+    );
+    server.drain();
+    while (server.openConnections > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (server.openConnections > 0) {
+      logger.warn({ connections: server.openConnections }, "closing connections still open at the shutdown deadline");
+      server.destroyAll();
+    }
+    hub.close();
+    await log.close();
+    logger.info("parley stopped");
+  };
+  return {
+    port: server.port,
+    url,
+    log,
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { newEpoch, newMessageId } from "./ids.js";
+import type {
+  AppendResult,
+  LogOptions,
+  MessageLog,
+  NewMessage,
+  ReadRange,
+  RoomHead,
+  StoredMessage,
+} from "./message-log.js";
+import { sliceRange } from "./slice-range.js";
+
+interface MemoryRoom {
+  epoch: string;
+  /** Retained messages, oldest first; messages[i].seq === firstSeq + i. */
+  messages: StoredMessage[];
+  bySeqOffset: number;
+  byClientId: Map<string, StoredMessage>;
+  lastSeq: number;
+}
+
+/**
+ * An in-process message log for tests and throwaway runs. Nothing survives
+ * the process; every start is a new epoch for every room.
+ */
+export class MemoryLog implements MessageLog {
+  private readonly rooms = new Map<string, MemoryRoom>();
+  private closed = false;
+
+  constructor(private readonly options: LogOptions) {}
+
+  async append(room: string, message: NewMessage): Promise<AppendResult> {
+    this.assertOpen();
+    const r = this.room(room);
+    if (message.clientMessageId !== "") {
+      const original = r.byClientId.get(message.clientMessageId);
+      if (original) return { message: original, duplicate: true };
+    }
+    const stored: StoredMessage = {
+      room,
+      seq: r.lastSeq + 1,
+      id: newMessageId(),
+      author: message.author,
+      text: message.text,
+      sentAtMs: Date.now(),
+      clientMessageId: message.clientMessageId,
+    };
+    r.lastSeq = stored.seq;
+    r.messages.push(stored);
+    if (stored.clientMessageId !== "") r.byClientId.set(stored.clientMessageId, stored);
+    this.trim(r);
+    return { message: stored, duplicate: false };
+  }
+
+  async read(room: string, range: ReadRange): Promise<StoredMessage[]> {
+    this.assertOpen();
+    const r = this.rooms.get(room);
+    if (!r) return [];
+    return sliceRange(r.messages, r.bySeqOffset, range);
+  }
+
+  async head(room: string): Promise<RoomHead> {
+    this.assertOpen();
+    const r = this.room(room);
+    const first = r.messages[r.bySeqOffset];
+    return { epoch: r.epoch, lastSeq: r.lastSeq, firstSeq: first ? first.seq : 0 };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private room(name: string): MemoryRoom {
+    let r = this.rooms.get(name);
+    if (!r) {
+      r = { epoch: newEpoch(), messages: [], bySeqOffset: 0, byClientId: new Map(), lastSeq: 0 };
+      this.rooms.set(name, r);
+    }
+    return r;
+  }
+
+  /** Drop messages beyond retention; compacts the array only now and then so trimming stays O(1) amortised. */
+  private trim(r: MemoryRoom): void {
+    while (r.messages.length - r.bySeqOffset > this.options.retention) {
+      const dropped = r.messages[r.bySeqOffset];
+      r.bySeqOffset++;
+      if (dropped && dropped.clientMessageId !== "") r.byClientId.delete(dropped.clientMessageId);
+    }
+    if (r.bySeqOffset > 1024 && r.bySeqOffset * 2 > r.messages.length) {
+      r.messages = r.messages.slice(r.bySeqOffset);
+      r.bySeqOffset = 0;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("memory log is closed");
+  }
+}

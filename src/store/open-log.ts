@@ -1,0 +1,20 @@
+import { MemoryLog } from "./memory-log.js";
+import type { LogOptions, MessageLog } from "./message-log.js";
+import { SqliteLog } from "./sqlite-log.js";
+
+/** The store used when none is configured. */
+export const DEFAULT_STORE = "sqlite:./data/parley.db";
+
+/**
+ * Open the store a `--store` value names: `sqlite:PATH` or `memory:`.
+ * Throws an Error naming the accepted forms for anything else.
+ */
+export function openLog(spec: string, options: LogOptions): MessageLog {
+  if (spec === "memory:" || spec === "memory") return new MemoryLog(options);
+  if (spec.startsWith("sqlite:")) {
+    const path = spec.slice("sqlite:".length);
+    if (path === "") throw new Error(`--store ${spec}: sqlite needs a file path, as in sqlite:./data/parley.db`);
+    return new SqliteLog({ ...options, path });
+  }
+  throw new Error(`--store ${JSON.stringify(spec)}: expected sqlite:PATH or memory:`);
+}

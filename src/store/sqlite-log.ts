@@ -1,0 +1,200 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { newEpoch, newMessageId } from "./ids.js";
+import type {
+  AppendResult,
+  LogOptions,
+  MessageLog,
+  NewMessage,
+  ReadRange,
+  RoomHead,
+  StoredMessage,
+} from "./message-log.js";
+import { SQLITE_SCHEMA } from "./sqlite-schema.js";
+
+interface PendingAppend {
+  room: string;
+  message: NewMessage;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface RoomRow {
+  epoch: string;
+  last_seq: number;
+  first_seq: number;
+}
+
+interface MessageRow {
+  room: string;
+  seq: number;
+  id: string;
+  author: string;
+  text: string;
+  sent_at: number;
+  client_message_id: string | null;
+}
+
+/** SQLite engine options. */
+export interface SqliteLogOptions extends LogOptions {
+  /** The database file; its folder is created when missing. */
+  path: string;
+}
+
+/**
+ * The embedded default store: one SQLite file in WAL mode with
+ * synchronous=FULL, so an append that resolved survives a crash of the
+ * process and of the machine.
+ *
+ * Group commit: appends that arrive in the same turn of the event loop are
+ * written in one transaction (one fsync), then resolved in call order. One
+ * server process owns a file at a time.
+ */
+export class SqliteLog implements MessageLog {
+  private readonly db: Database.Database;
+  private readonly retention: number;
+  private pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly stmt;
+
+  constructor(options: SqliteLogOptions) {
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SQLITE_SCHEMA);
+    this.retention = options.retention;
+    this.stmt = {
+      room: this.db.prepare<[string], RoomRow>(
+        "SELECT epoch, last_seq, first_seq FROM rooms WHERE name = ?",
+      ),
+      createRoom: this.db.prepare<[string, string]>(
+        "INSERT INTO rooms (name, epoch, last_seq, first_seq) VALUES (?, ?, 0, 0)",
+      ),
+      setBounds: this.db.prepare<[number, number, string]>(
+        "UPDATE rooms SET last_seq = ?, first_seq = ? WHERE name = ?",
+      ),
+      byClientId: this.db.prepare<[string, string], MessageRow>(
+        "SELECT * FROM messages WHERE room = ? AND client_message_id = ?",
+      ),
+      insert: this.db.prepare<[string, number, string, string, string, number, string | null]>(
+        "INSERT INTO messages (room, seq, id, author, text, sent_at, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      trim: this.db.prepare<[string, number]>("DELETE FROM messages WHERE room = ? AND seq < ?"),
+      oldest: this.db.prepare<[string, number, number, number], MessageRow>(
+        "SELECT * FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?",
+      ),
+      newest: this.db.prepare<[string, number, number, number], MessageRow>(
+        "SELECT * FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+      ),
+    };
+  }
+
+  append(room: string, message: NewMessage): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new Error("sqlite log is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ room, message, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async read(room: string, range: ReadRange): Promise<StoredMessage[]> {
+    this.assertOpen();
+    if (range.limit <= 0) return [];
+    const before = range.beforeSeq > 0 ? range.beforeSeq : Number.MAX_SAFE_INTEGER;
+    const stmt = range.newest ? this.stmt.newest : this.stmt.oldest;
+    const rows = stmt.all(room, range.afterSeq, before, range.limit);
+    if (range.newest) rows.reverse();
+    return rows.map(toStored);
+  }
+
+  async head(room: string): Promise<RoomHead> {
+    this.assertOpen();
+    const row = this.roomRow(room);
+    return { epoch: row.epoch, lastSeq: row.last_seq, firstSeq: row.first_seq };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Write every pending append in one transaction; on failure, retry each alone so one bad append fails only itself. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    let results: AppendResult[];
+    try {
+      results = this.db.transaction(() => batch.map((p) => this.appendNow(p.room, p.message)))();
+    } catch {
+      for (const p of batch) {
+        try {
+          p.resolve(this.db.transaction(() => this.appendNow(p.room, p.message))());
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+      return;
+    }
+    batch.forEach((p, i) => {
+      p.resolve(results[i] as AppendResult);
+    });
+  }
+
+  private appendNow(room: string, message: NewMessage): AppendResult {
+    const cid = message.clientMessageId === "" ? null : message.clientMessageId;
+    if (cid !== null) {
+      const original = this.stmt.byClientId.get(room, cid);
+      if (original) return { message: toStored(original), duplicate: true };
+    }
+    const head = this.roomRow(room);
+    const stored: StoredMessage = {
+      room,
+      seq: head.last_seq + 1,
+      id: newMessageId(),
+      author: message.author,
+      text: message.text,
+      sentAtMs: Date.now(),
+      clientMessageId: message.clientMessageId,
+    };
+    this.stmt.insert.run(room, stored.seq, stored.id, stored.author, stored.text, stored.sentAtMs, cid);
+    const firstSeq = Math.max(1, stored.seq - this.retention + 1);
+    if (firstSeq > head.first_seq && head.first_seq > 0) this.stmt.trim.run(room, firstSeq);
+    this.stmt.setBounds.run(stored.seq, firstSeq, room);
+    return { message: stored, duplicate: false };
+  }
+
+  private roomRow(room: string): RoomRow {
+    const row = this.stmt.room.get(room);
+    if (row) return row;
+    const created = { epoch: newEpoch(), last_seq: 0, first_seq: 0 };
+    this.stmt.createRoom.run(room, created.epoch);
+    return created;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("sqlite log is closed");
+  }
+}
+
+function toStored(row: MessageRow): StoredMessage {
+  return {
+    room: row.room,
+    seq: row.seq,
+    id: row.id,
+    author: row.author,
+    text: row.text,
+    sentAtMs: row.sent_at,
+    clientMessageId: row.client_message_id ?? "",
+  };
+}

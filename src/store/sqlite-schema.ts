@@ -1,0 +1,27 @@
+/**
+ * The SQLite schema. `rooms` keeps each log's epoch and seq bounds so that
+ * appends and head reads never scan messages; `messages` is keyed by
+ * (room, seq) without a rowid, so a room's log is one contiguous b-tree range.
+ */
+export const SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS rooms (
+  name TEXT PRIMARY KEY,
+  epoch TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS messages (
+  room TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  author TEXT NOT NULL,
+  text TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  client_message_id TEXT,
+  PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id
+  ON messages (room, client_message_id) WHERE client_message_id IS NOT NULL;
+`;

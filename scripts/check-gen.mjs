@@ -24,7 +24,9 @@ try {
   }
   for (const name of committed.keys()) if (!fresh.has(name)) problems.push(`extra: gen/${name}`);
   if (problems.length > 0) {
-    console.error(`gen/ does not match buf generate; run npm run generate and commit:\n  ${problems.join("\n  ")}`);
+    console.error(
+      `gen/ does not match buf generate; run npm run generate and commit:\n  ${problems.join("\n  ")}`,
+    );
     process.exit(1);
   }
   console.log(`gen/ matches buf generate (${fresh.size} files)`);

@@ -36,9 +36,7 @@ export function serverCommand(): Command {
         .default(8080)
         .argParser(integer("--port", 0, 65535)),
     )
-    .addOption(
-      new Option("--host <addr>", "interface to bind (default: all)").env("PARLEY_HOST"),
-    )
+    .addOption(new Option("--host <addr>", "interface to bind (default: all)").env("PARLEY_HOST"))
     .addOption(
       new Option("--store <spec>", "message store: sqlite:PATH or memory:")
         .env("PARLEY_STORE")
@@ -68,8 +66,14 @@ export function serverCommand(): Command {
         .default(1024 * 1024)
         .argParser(integer("--queue-bytes", 1024, 1024 * 1024 * 1024)),
     )
-    .addOption(new Option("--tls-cert <file>", "PEM certificate: serve TLS (h2 + http/1.1)").env("PARLEY_TLS_CERT"))
-    .addOption(new Option("--tls-key <file>", "PEM private key for --tls-cert").env("PARLEY_TLS_KEY"))
+    .addOption(
+      new Option("--tls-cert <file>", "PEM certificate: serve TLS (h2 + http/1.1)").env(
+        "PARLEY_TLS_CERT",
+      ),
+    )
+    .addOption(
+      new Option("--tls-key <file>", "PEM private key for --tls-cert").env("PARLEY_TLS_KEY"),
+    )
     .addOption(
       new Option("--log-level <level>", "log level")
         .env("PARLEY_LOG_LEVEL")

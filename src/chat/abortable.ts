@@ -4,7 +4,10 @@
  * end by themselves when the server shuts down, so stream handlers read them
  * through this.
  */
-export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+export async function* abortable<T>(
+  source: AsyncIterable<T>,
+  signal: AbortSignal,
+): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
   let onAbort = () => {};
   const aborted = new Promise<never>((_, reject) => {

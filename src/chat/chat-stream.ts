@@ -33,7 +33,8 @@ export async function* runChat(
   const room = validRoom("join.room", join.room);
   const author = validAuthor("join.author", join.author);
   const epoch = validEpoch("join.epoch", join.epoch);
-  const sinceSeq = join.sinceSeq === undefined ? undefined : validSeq("join.since_seq", join.sinceSeq);
+  const sinceSeq =
+    join.sinceSeq === undefined ? undefined : validSeq("join.since_seq", join.sinceSeq);
 
   const stopPosts = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stopPosts.signal]);

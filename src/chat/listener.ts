@@ -7,7 +7,13 @@ import type {
 import type { RoomHub } from "../rooms/room-hub.js";
 import type { AppendResult } from "../store/message-log.js";
 import { abortable } from "./abortable.js";
-import { invalidArgument, validAuthor, validClientMessageId, validRoom, validText } from "./validate.js";
+import {
+  invalidArgument,
+  validAuthor,
+  validClientMessageId,
+  validRoom,
+  validText,
+} from "./validate.js";
 
 /** Appends a Listener stream may have in flight before it waits for the oldest. */
 const MAX_IN_FLIGHT = 256;
@@ -78,9 +84,11 @@ export async function runListener(
     for await (const req of abortable(requests, signal)) {
       const field = (name: string) => `requests[${index}].${name}`;
       if (req.room !== "") room = validRoom(field("room"), req.room);
-      else if (room === "") throw invalidArgument(field("room"), "is required on the first request");
+      else if (room === "")
+        throw invalidArgument(field("room"), "is required on the first request");
       if (req.author !== "") author = validAuthor(field("author"), req.author);
-      else if (author === "") throw invalidArgument(field("author"), "is required on the first request");
+      else if (author === "")
+        throw invalidArgument(field("author"), "is required on the first request");
       const text = validText(field("text"), req.text);
       const clientMessageId = validClientMessageId(field("client_message_id"), req.clientMessageId);
       inFlight.push(hub.append(room, { author, text, clientMessageId }));

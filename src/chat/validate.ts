@@ -44,7 +44,8 @@ export function validAuthor(field: string, value: string): string {
     );
   }
   if (!author.isWellFormed()) throw invalidArgument(field, "must be well-formed Unicode");
-  if (CONTROL_CHARS.test(author)) throw invalidArgument(field, "must not contain control characters");
+  if (CONTROL_CHARS.test(author))
+    throw invalidArgument(field, "must not contain control characters");
   return author;
 }
 

@@ -24,7 +24,11 @@ function resumeError(message: string, code: Code, head: RoomHead): ConnectError 
  * stream with, or undefined when the stream can start: a client is never
  * silently given a hole.
  */
-export function checkResume(room: string, point: ResumePoint, head: RoomHead): ConnectError | undefined {
+export function checkResume(
+  room: string,
+  point: ResumePoint,
+  head: RoomHead,
+): ConnectError | undefined {
   if (point.epoch !== "" && point.epoch !== head.epoch) {
     return resumeError(
       `epoch "${point.epoch}" does not match room "${room}" epoch "${head.epoch}": the room's log was recreated, so seqs from the old epoch mean nothing; subscribe again without since_seq (or with since_seq 0 to replay the new log)`,
@@ -52,7 +56,11 @@ export function checkResume(room: string, point: ResumePoint, head: RoomHead): C
 }
 
 /** Messages needed for a resume were trimmed by retention while it ran. */
-export function trimmedWhileReading(room: string, wanted: number, got: number | undefined): ConnectError {
+export function trimmedWhileReading(
+  room: string,
+  wanted: number,
+  got: number | undefined,
+): ConnectError {
   return new ConnectError(
     `room "${room}": seq ${wanted} was trimmed by retention before it could be delivered${got === undefined ? "" : ` (oldest now ${got})`}; resume from an available seq or read History`,
     Code.OutOfRange,

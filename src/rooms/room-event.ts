@@ -42,7 +42,10 @@ function queued(event: RoomEvent, seq: number, skipMember?: string): QueuedEvent
 
 /** A stored message as an event. */
 export function messageEvent(m: StoredMessage): QueuedEvent {
-  return queued(create(RoomEventSchema, { event: { case: "message", value: toChatMessage(m) } }), m.seq);
+  return queued(
+    create(RoomEventSchema, { event: { case: "message", value: toChatMessage(m) } }),
+    m.seq,
+  );
 }
 
 /** Another member joined; not delivered to that member itself. */

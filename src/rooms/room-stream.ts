@@ -56,7 +56,8 @@ export async function* streamRoom(
           limit: REPLAY_PAGE,
           newest: false,
         });
-        if (page[0]?.seq !== cursor + 1) throw trimmedWhileReading(room.name, cursor + 1, page[0]?.seq);
+        if (page[0]?.seq !== cursor + 1)
+          throw trimmedWhileReading(room.name, cursor + 1, page[0]?.seq);
         cursor = page[page.length - 1]?.seq ?? cursor;
         yield page.map((m) => messageEvent(m).event);
       }

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
-import * as net from "node:net";
 import type { AddressInfo } from "node:net";
+import * as net from "node:net";
 
 /** The HTTP/2 connection preface every h2c client sends first. */
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
@@ -31,7 +31,7 @@ export interface OnePortServer {
   /** Connections currently open. */
   readonly openConnections: number;
   /** Stop accepting new connections; open ones stay. */
-  stopAccepting(): Promise<void>;
+  stopAccepting(): void;
   /** Ask every connection to finish: GOAWAY to HTTP/2 sessions, close HTTP/1.1 connections once idle. */
   drain(): void;
   /** Destroy every connection still open. */
@@ -44,10 +44,15 @@ export interface OnePortServer {
  * clients and `buf curl` send) and handed to the HTTP/2 or the HTTP/1.1
  * server. TLS: ALPN offers h2 and http/1.1.
  */
-export async function listenOnePort(handler: RequestHandler, options: ListenOptions): Promise<OnePortServer> {
+export async function listenOnePort(
+  handler: RequestHandler,
+  options: ListenOptions,
+): Promise<OnePortServer> {
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  const h1 = http.createServer(handler as http.RequestListener);
+  const h1 = http.createServer();
+  const h1Idle = trackIdleHttp1(h1);
+  h1.on("request", handler as http.RequestListener);
   let listener: net.Server;
   let scheme: "http" | "https";
 
@@ -71,7 +76,10 @@ export async function listenOnePort(handler: RequestHandler, options: ListenOpti
     h2.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
     listener = net.createServer((socket) => {
       track(sockets, socket);
-      sniffPreface(socket, (isH2) => (isH2 ? h2 : h1).emit("connection", socket));
+      sniffPreface(socket, (isH2) => {
+        if (!isH2) h1Idle.add(socket);
+        (isH2 ? h2 : h1).emit("connection", socket);
+      });
     });
     scheme = "http";
   }
@@ -91,17 +99,13 @@ export async function listenOnePort(handler: RequestHandler, options: ListenOpti
     get openConnections() {
       return sockets.size;
     },
-    stopAccepting: () => new Promise<void>((resolve) => listener.close(() => resolve())),
+    stopAccepting() {
+      // close() calls back only once every connection is gone; drain() sees to those.
+      listener.close();
+    },
     drain() {
       for (const s of sessions) s.close();
-      // An HTTP/1.1 connection becomes idle when its response ends: keep
-      // closing idle ones until every socket is gone (or destroyAll runs).
-      h1.closeIdleConnections();
-      const sweep = setInterval(() => {
-        h1.closeIdleConnections();
-        if (sockets.size === 0) clearInterval(sweep);
-      }, 25);
-      sweep.unref();
+      h1Idle.closeWhenIdle();
     },
     destroyAll() {
       for (const s of sessions) s.destroy();
@@ -110,7 +114,41 @@ export async function listenOnePort(handler: RequestHandler, options: ListenOpti
   };
 }
 
-function track<T extends { once(event: "close", fn: () => void): unknown }>(set: Set<T>, item: T): void {
+/**
+ * HTTP/1.1 keep-alive connections handed over by the sniffer are unknown to
+ * http.Server's own idle tracking (it starts only when that server listens),
+ * so count open requests per socket here: after closeWhenIdle(), idle sockets
+ * end now and busy ones end when their last response does.
+ */
+function trackIdleHttp1(h1: http.Server) {
+  const openRequests = new Map<net.Socket, number>();
+  let closing = false;
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    openRequests.set(socket, (openRequests.get(socket) ?? 0) + 1);
+    if (closing) res.shouldKeepAlive = false;
+    res.once("close", () => {
+      const left = (openRequests.get(socket) ?? 1) - 1;
+      openRequests.set(socket, left);
+      if (left === 0 && closing) socket.end();
+    });
+  });
+  return {
+    add(socket: net.Socket) {
+      openRequests.set(socket, 0);
+      socket.once("close", () => openRequests.delete(socket));
+    },
+    closeWhenIdle() {
+      closing = true;
+      for (const [socket, open] of openRequests) if (open === 0) socket.end();
+    },
+  };
+}
+
+function track<T extends { once(event: "close", fn: () => void): unknown }>(
+  set: Set<T>,
+  item: T,
+): void {
   set.add(item);
   item.once("close", () => set.delete(item));
 }

@@ -42,7 +42,10 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
   const server = await listenOnePort(handler, {
     port: config.port,
     host: config.host,
-    tls: config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined,
+    tls:
+      config.tlsCert && config.tlsKey
+        ? { certFile: config.tlsCert, keyFile: config.tlsKey }
+        : undefined,
   });
   const url = `${server.scheme}://localhost:${server.port}`;
   logger.info({ url, store: config.store, retention: config.retention }, "parley listening");
@@ -50,7 +53,7 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     const deadline = Date.now() + config.shutdownMs - 250;
-    await server.stopAccepting();
+    server.stopAccepting();
     shutdown.abort(
       new ConnectError("server is shutting down; resume from your last seq", Code.Unavailable),
     );
@@ -59,7 +62,10 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     if (server.openConnections > 0) {
-      logger.warn({ connections: server.openConnections }, "closing connections still open at the shutdown deadline");
+      logger.warn(
+        { connections: server.openConnections },
+        "closing connections still open at the shutdown deadline",
+      );
       server.destroyAll();
     }
     hub.close();

@@ -13,7 +13,8 @@ export function openLog(spec: string, options: LogOptions): MessageLog {
   if (spec === "memory:" || spec === "memory") return new MemoryLog(options);
   if (spec.startsWith("sqlite:")) {
     const path = spec.slice("sqlite:".length);
-    if (path === "") throw new Error(`--store ${spec}: sqlite needs a file path, as in sqlite:./data/parley.db`);
+    if (path === "")
+      throw new Error(`--store ${spec}: sqlite needs a file path, as in sqlite:./data/parley.db`);
     return new SqliteLog({ ...options, path });
   }
   throw new Error(`--store ${JSON.stringify(spec)}: expected sqlite:PATH or memory:`);

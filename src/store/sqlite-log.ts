@@ -167,7 +167,15 @@ export class SqliteLog implements MessageLog {
       sentAtMs: Date.now(),
       clientMessageId: message.clientMessageId,
     };
-    this.stmt.insert.run(room, stored.seq, stored.id, stored.author, stored.text, stored.sentAtMs, cid);
+    this.stmt.insert.run(
+      room,
+      stored.seq,
+      stored.id,
+      stored.author,
+      stored.text,
+      stored.sentAtMs,
+      cid,
+    );
     const firstSeq = Math.max(1, stored.seq - this.retention + 1);
     if (firstSeq > head.first_seq && head.first_seq > 0) this.stmt.trim.run(room, firstSeq);
     this.stmt.setBounds.run(stored.seq, firstSeq, room);

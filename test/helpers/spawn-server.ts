@@ -1,0 +1,56 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** A server running as its own process (`node --import tsx src/main.ts`). */
+export interface SpawnedServer {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) when it exits. */
+  readonly exited: Promise<number | string>;
+}
+
+/** Start the server as a child process with these flags and wait until it listens. */
+export async function spawnServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in 20 s:\n${out}`)),
+      20_000,
+    );
+    const check = () => {
+      const m = /"url":"(http[^"]+)".*"msg":"parley listening"/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        child.stdout.off("data", check);
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on("data", check);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening:\n${out}`));
+    });
+  });
+  return { url, process: child, output: () => out, exited };
+}

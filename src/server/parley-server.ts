@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { LIMITS } from "../chat/limits.js";
@@ -34,6 +35,8 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
     maxBytes: config.queueBytes,
   });
   const shutdown = new AbortController();
+  // Every open call listens on this signal; thousands of streams are normal.
+  setMaxListeners(0, shutdown.signal);
   const handler = connectNodeAdapter({
     routes: routes(hub, log),
     readMaxBytes: LIMITS.messageMaxBytes,

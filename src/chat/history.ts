@@ -29,7 +29,7 @@ function maskedFields(mask: FieldMask | undefined): Set<string> | undefined {
 /** Answer a History request: one page of stored messages, ascending by seq. */
 export async function readHistory(log: MessageLog, req: HistoryRequest): Promise<HistoryResponse> {
   const room = validRoom("room", req.room);
-  const afterSeq = validSeq("after_seq", req.afterSeq);
+  const afterSeq = req.afterSeq === undefined ? 0 : validSeq("after_seq", req.afterSeq);
   const beforeSeq = validSeq("before_seq", req.beforeSeq);
   if (req.limit > LIMITS.historyMaxLimit) {
     throw invalidArgument("limit", `must be at most ${LIMITS.historyMaxLimit} (got ${req.limit})`);
@@ -39,7 +39,7 @@ export async function readHistory(log: MessageLog, req: HistoryRequest): Promise
 
   const head = await log.head(room);
   // Newest-first unless the caller gave a lower bound; one extra row tells whether more remain.
-  const newest = afterSeq === 0;
+  const newest = req.afterSeq === undefined;
   const rows = await log.read(room, { afterSeq, beforeSeq, limit: limit + 1, newest });
   const hasMore = rows.length > limit;
   const page = hasMore ? (newest ? rows.slice(1) : rows.slice(0, limit)) : rows;

@@ -50,7 +50,7 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
         ? { certFile: config.tlsCert, keyFile: config.tlsKey }
         : undefined,
   });
-  const url = `${server.scheme}://localhost:${server.port}`;
+  const url = `${server.scheme}://${urlHost(config.host)}:${server.port}`;
   logger.info({ url, store: config.store, retention: config.retention }, "parley listening");
 
   let stopping: Promise<void> | undefined;
@@ -84,4 +84,10 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
       return stopping;
     },
   };
+}
+
+/** The host part of the URL clients should use for a bound interface. */
+function urlHost(host: string | undefined): string {
+  if (host === undefined || host === "" || host === "::" || host === "0.0.0.0") return "localhost";
+  return host.includes(":") ? `[${host}]` : host;
 }

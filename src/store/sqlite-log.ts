@@ -176,7 +176,10 @@ export class SqliteLog implements MessageLog {
       stored.sentAtMs,
       cid,
     );
-    const firstSeq = Math.max(1, stored.seq - this.retention + 1);
+    // The oldest retained seq never moves back, even if retention was raised
+    // since the log was trimmed.
+    const floor = Math.max(1, stored.seq - this.retention + 1);
+    const firstSeq = head.first_seq > 0 ? Math.max(head.first_seq, floor) : floor;
     if (firstSeq > head.first_seq && head.first_seq > 0) this.stmt.trim.run(room, firstSeq);
     this.stmt.setBounds.run(stored.seq, firstSeq, room);
     return { message: stored, duplicate: false };

@@ -34,10 +34,10 @@ export async function spawnServer(
     child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start in 20 s:\n${out}`)),
-      20_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start in 20 s:\n${out}`));
+    }, 20_000);
     const check = () => {
       const m = /"url":"(http[^"]+)".*"msg":"parley listening"/.exec(out);
       if (m?.[1]) {

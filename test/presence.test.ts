@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RoomEvent } from "../gen/chat/v1/chat_pb.js";
 import type { ParleyServer } from "../src/server/parley-server.js";
+import { startFreezableProxy } from "./helpers/freezable-proxy.js";
 import { readUntil } from "./helpers/streams.js";
 import { chatClient, startTestServer } from "./helpers/test-server.js";
 
@@ -66,4 +67,36 @@ it("an idle stream gets heartbeats carrying the room's last seq", async () => {
   // Two heartbeats are at least one interval apart (the tick may add up to half of one).
   expect((times[1] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(190);
   abort.abort();
+});
+
+it("a peer that vanishes without closing is detected by HTTP/2 pings and leaves the room", async () => {
+  const room = "vanishing";
+  const proxy = await startFreezableProxy(server.port);
+  const annAbort = new AbortController();
+  const ann = chatClient(server.url)
+    .subscribe({ room, author: "ann" }, { signal: annAbort.signal })
+    [Symbol.asyncIterator]();
+  await readUntil(ann, has("ready"));
+
+  const ghostAbort = new AbortController();
+  const ghost = chatClient(proxy.url)
+    .subscribe({ room, author: "ghost" }, { signal: ghostAbort.signal })
+    [Symbol.asyncIterator]();
+  const ghostStart = await readUntil(ghost, has("ready"));
+  const ghostId = ghostStart[0]?.event.case === "ready" ? ghostStart[0].event.value.memberId : "";
+  const joined = await readUntil(ann, has("join"));
+  expect(joined.find((e) => e.event.case === "join")?.event.value).toMatchObject({
+    memberId: ghostId,
+  });
+
+  // No FIN, no RST: the ghost's connection just stops answering.
+  proxy.freeze();
+  const left = await readUntil(ann, has("leave"));
+  expect(left.find((e) => e.event.case === "leave")?.event.value).toMatchObject({
+    memberId: ghostId,
+    author: "ghost",
+  });
+  annAbort.abort();
+  ghostAbort.abort();
+  await proxy.close();
 });

@@ -20,6 +20,12 @@ export interface ListenOptions {
   host?: string | undefined;
   /** PEM certificate and key files; both or neither. */
   tls?: { certFile: string; keyFile: string } | undefined;
+  /**
+   * Ping every HTTP/2 connection this often; one that has not answered the
+   * previous ping by the next is dead (the peer vanished without closing)
+   * and is destroyed, which ends its streams.
+   */
+  pingIntervalMs: number;
 }
 
 /** A listening one-port server. */
@@ -85,6 +91,9 @@ export async function listenOnePort(
   }
   listener.on("connection", (socket: net.Socket) => socket.setKeepAlive(true, 30_000));
 
+  const pinger = pingSessions(sessions, options.pingIntervalMs);
+  listener.once("close", () => clearInterval(pinger));
+
   await new Promise<void>((resolve, reject) => {
     listener.once("error", reject);
     listener.listen(options.port, options.host, () => {
@@ -143,6 +152,25 @@ function trackIdleHttp1(h1: http.Server) {
       for (const [socket, open] of openRequests) if (open === 0) socket.end();
     },
   };
+}
+
+function pingSessions(sessions: Set<http2.ServerHttp2Session>, intervalMs: number): NodeJS.Timeout {
+  const unanswered = new WeakSet<http2.ServerHttp2Session>();
+  const timer = setInterval(() => {
+    for (const session of sessions) {
+      if (unanswered.has(session)) {
+        session.destroy(new Error(`no answer to an HTTP/2 ping within ${intervalMs} ms`));
+        continue;
+      }
+      unanswered.add(session);
+      const sent = session.ping((error) => {
+        if (!error) unanswered.delete(session);
+      });
+      if (!sent) unanswered.delete(session);
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 function track<T extends { once(event: "close", fn: () => void): unknown }>(

@@ -49,6 +49,7 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
       config.tlsCert && config.tlsKey
         ? { certFile: config.tlsCert, keyFile: config.tlsKey }
         : undefined,
+    pingIntervalMs: config.heartbeatMs,
   });
   const url = `${server.scheme}://${urlHost(config.host)}:${server.port}`;
   logger.info({ url, store: config.store, retention: config.retention }, "parley listening");

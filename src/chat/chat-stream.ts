@@ -23,7 +23,11 @@ export async function* runChat(
   requests: AsyncIterable<ChatRequest>,
   ctx: HandlerContext,
 ): AsyncGenerator<Omit<ChatResponse, "$typeName">> {
-  const it = abortable(requests, ctx.signal)[Symbol.asyncIterator]();
+  // Ends the request side when the event side ends for any reason (a failed
+  // post, a slow-subscriber cut-off, the client going away, shutdown).
+  const stopPosts = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stopPosts.signal]);
+  const it = abortable(requests, signal)[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
   if (first.value.action.case !== "join") {
@@ -36,8 +40,6 @@ export async function* runChat(
   const sinceSeq =
     join.sinceSeq === undefined ? undefined : validSeq("join.since_seq", join.sinceSeq);
 
-  const stopPosts = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, stopPosts.signal]);
   const posts = (async () => {
     for (let i = 1; ; i++) {
       const next = await it.next();
@@ -61,7 +63,7 @@ export async function* runChat(
       yield { events };
     }
   } finally {
+    // Aborting rejects the posts loop's pending read, which ends `it`.
     stopPosts.abort();
-    await it.return?.(undefined);
   }
 }

@@ -106,3 +106,21 @@ it("every Send acknowledged before SIGTERM is in the store after a restart", asy
     Array.from({ length: history.messages.length }, (_, i) => i + 1),
   );
 });
+
+it("a request refused for its size does not hold the connection open through shutdown", async () => {
+  const server = await start(["--store", "memory:"]);
+  for (const transport of ["grpc-h2", "grpcweb-h2", "connect-h2", "connect-h1"] as const) {
+    const client = chatClient(server.url, transport);
+    // A small call first, then one over the 64 KiB limit whose body the server never reads.
+    await client.send({ room: "big", author: "ann", text: "small" });
+    const err = await client
+      .send({ room: "big", author: "ann", text: "x".repeat(70 * 1024) })
+      .then(() => undefined, ConnectError.from);
+    expect(err?.code).toBe(Code.ResourceExhausted);
+  }
+  server.process.kill("SIGTERM");
+  expect(await server.exited).toBe(0);
+  // Every connection closed by itself: none had to be cut at the deadline.
+  expect(server.output()).not.toContain("still open at the shutdown deadline");
+  expect(server.output()).toContain('"msg":"parley stopped"');
+});

@@ -78,7 +78,7 @@ export function validClientMessageId(field: string, value: string): string {
 
 /** An epoch a client remembered: at most 64 characters. */
 export function validEpoch(field: string, value: string): string {
-  if (value.length > LIMITS.epochMaxChars) {
+  if (charCount(value) > LIMITS.epochMaxChars) {
     throw invalidArgument(field, `must be at most ${LIMITS.epochMaxChars} characters`);
   }
   return value;

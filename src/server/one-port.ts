@@ -56,6 +56,7 @@ export async function listenOnePort(
 ): Promise<OnePortServer> {
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  const h2Streams = trackAnsweredHttp2Streams();
   const h1 = http.createServer();
   const h1Idle = trackIdleHttp1(h1);
   h1.on("request", handler as http.RequestListener);
@@ -72,6 +73,7 @@ export async function listenOnePort(
       handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
     );
     secure.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
+    secure.on("stream", h2Streams.add);
     secure.on("connection", (socket: net.Socket) => track(sockets, socket));
     listener = secure;
     scheme = "https";
@@ -80,6 +82,7 @@ export async function listenOnePort(
       handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
     );
     h2.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
+    h2.on("stream", h2Streams.add);
     listener = net.createServer((socket) => {
       track(sockets, socket);
       sniffPreface(socket, (isH2) => {
@@ -114,11 +117,42 @@ export async function listenOnePort(
     },
     drain() {
       for (const s of sessions) s.close();
+      h2Streams.closeAnswered();
       h1Idle.closeWhenIdle();
     },
     destroyAll() {
       for (const s of sessions) s.destroy();
       for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/**
+ * A session closing after GOAWAY waits for all its streams. A stream whose
+ * response is complete while its request side was never read to the end (for
+ * example a request refused for its size) would hold the session open until
+ * the deadline: Node ends a stream only when both sides have ended, and
+ * stream.close(NO_ERROR), which RFC 9113 section 8.1 describes for this case,
+ * still waits for the unread side. So once draining, such streams are
+ * destroyed; their clients already have the whole response.
+ */
+function trackAnsweredHttp2Streams() {
+  const open = new Set<http2.ServerHttp2Stream>();
+  let draining = false;
+  const closeIfAnswered = (stream: http2.ServerHttp2Stream) => {
+    if (stream.writableFinished && !stream.readableEnded) stream.destroy();
+  };
+  return {
+    add(stream: http2.ServerHttp2Stream) {
+      open.add(stream);
+      stream.once("close", () => open.delete(stream));
+      stream.once("finish", () => {
+        if (draining) closeIfAnswered(stream);
+      });
+    },
+    closeAnswered() {
+      draining = true;
+      for (const stream of open) closeIfAnswered(stream);
     },
   };
 }

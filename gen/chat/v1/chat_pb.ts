@@ -879,6 +879,10 @@ export const HistoryResponseSchema: GenMessage<HistoryResponse> = /*@__PURE__*/
  *   - any single request message: 64 KiB on the wire.
  * A violation fails the call with INVALID_ARGUMENT (RESOURCE_EXHAUSTED for the
  * wire size) and a message naming the field and the limit; nothing is stored.
+ * Strings that are not valid UTF-8 are refused by the protobuf codec before
+ * these checks run: over JSON with INVALID_ARGUMENT, over the binary encoding
+ * with INTERNAL ("parse binary: ... not valid for encoding utf-8"), which is
+ * how connect-node reports any request it cannot decode.
  *
  * @generated from service chat.v1.ChatService
  */

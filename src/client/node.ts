@@ -1,0 +1,50 @@
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+import {
+  createParleyClientWith,
+  type ParleyClient,
+  type ParleyClientCoreOptions,
+} from "./parley-client.js";
+
+/** The wire protocols a Node client can speak. */
+export type Protocol = "connect" | "grpc" | "grpcweb";
+
+/** Options of a Node Parley client. */
+export interface ParleyNodeClientOptions extends Omit<ParleyClientCoreOptions, "transport"> {
+  /** For example http://localhost:8080. */
+  baseUrl: string;
+  /** Default connect. */
+  protocol?: Protocol;
+  /** Default "2" (bidi streams need it); gRPC is always HTTP/2. */
+  httpVersion?: "1.1" | "2";
+}
+
+/**
+ * A Parley client for Node. HTTP/2 connections are pinged while streams are
+ * open, so a server that vanished without closing is noticed and the
+ * subscription reconnects on a fresh connection.
+ */
+export function createParleyClient(options: ParleyNodeClientOptions): ParleyClient {
+  const protocol = options.protocol ?? "connect";
+  const httpVersion = protocol === "grpc" ? "2" : (options.httpVersion ?? "2");
+  const silence = options.silenceTimeoutMs ?? 45_000;
+  const h2 = {
+    pingIntervalMs: Math.max(1000, silence / 3),
+    pingTimeoutMs: Math.max(1000, silence / 3),
+  };
+  const baseUrl = options.baseUrl;
+  const transport =
+    protocol === "grpc"
+      ? createGrpcTransport({ baseUrl, ...h2 })
+      : protocol === "grpcweb"
+        ? httpVersion === "2"
+          ? createGrpcWebTransport({ baseUrl, httpVersion, ...h2 })
+          : createGrpcWebTransport({ baseUrl, httpVersion })
+        : httpVersion === "2"
+          ? createConnectTransport({ baseUrl, httpVersion, ...h2 })
+          : createConnectTransport({ baseUrl, httpVersion });
+  return createParleyClientWith({ ...options, transport });
+}

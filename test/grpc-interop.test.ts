@@ -243,16 +243,6 @@ function decodeStatus(bytes: Uint8Array): { code: number; message: string; detai
   return status;
 }
 
-/**
- * The status message as the server wrote it. connect-node percent-encodes
- * grpc-message with encodeURIComponent (":" becomes %3A, "," %2C), but grpc-js
- * decodes it with decodeURI, which leaves the escapes of URI-reserved
- * characters in place; see "grpc-message reaches grpc-js with ..." below.
- */
-function serverMessage(details: string): string {
-  return decodeURIComponent(details);
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let server: ParleyServer;
@@ -497,25 +487,30 @@ describe("grpc-js sees the server's errors, one per call shape", () => {
       client.send({ room: "Lobby", author: "ann", text: "hi" }, cb),
     );
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
-    const message = serverMessage(err.details);
+    const message = err.details;
     expect(message.startsWith("room: must be 1-64 characters")).toBe(true);
     expect(message).toContain('(got "Lobby")');
   });
 
-  // KNOWN INTEROP DEFECT, pinned so that a fix shows up here: the gRPC spec
-  // sends printable ASCII other than "%" unencoded, connect-node encodes every
-  // URI-reserved character, and grpc-js (decodeURI) only undoes some of them.
-  // A grpc-js user therefore reads "room%3A must be ... a-z%2C 0-9%2C ...".
-  // When fixed, this should be `expect(err.details).toBe(message)`.
-  it("grpc-message reaches grpc-js with ':' and ',' still percent-encoded", async () => {
+  // connect-node escapes every URI-reserved character of grpc-message and
+  // grpc-js only undoes some of them (decodeURI); the server re-encodes the
+  // trailer as the gRPC spec says, so a grpc-js user reads the message as is.
+  it("grpc-message reaches grpc-js readable, with ':' and ',' intact", async () => {
     const err = await failure<SendResponse>((cb) =>
       client.send({ room: "Lobby", author: "ann", text: "hi" }, cb),
     );
-    const message = serverMessage(err.details);
-    expect(message).toBe(
+    expect(err.details).toBe(
       'room: must be 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit (got "Lobby")',
     );
-    expect(err.details).toBe(message.replaceAll(":", "%3A").replaceAll(",", "%2C"));
+  });
+
+  it("grpc-message keeps non-ASCII text readable through the spec's percent-encoding", async () => {
+    const err = await failure<SendResponse>((cb) =>
+      client.send({ room: "caf\u00e9-100%", author: "ann", text: "hi" }, cb),
+    );
+    expect(err.details).toBe(
+      'room: must be 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit (got "caf\u00e9-100%")',
+    );
   });
 
   it("client-streaming Listener with a bad third text names requests[2] and what was stored", async () => {
@@ -529,7 +524,7 @@ describe("grpc-js sees the server's errors, one per call shape", () => {
       ]),
     );
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
-    const message = serverMessage(err.details);
+    const message = err.details;
     expect(message.startsWith("requests[2].text: ")).toBe(true);
     expect(message).toContain("the 2 earlier requests were stored (first_seq 1, last_seq 2)");
     const stored = await history({ room });
@@ -549,7 +544,7 @@ describe("grpc-js sees the server's errors, one per call shape", () => {
     expect(items).toEqual([]);
     expect(status.code).toBe(grpc.status.OUT_OF_RANGE);
     const message = `since_seq 5 is ahead of room "${room}": its last seq is 2`;
-    expect(serverMessage(status.details)).toBe(message);
+    expect(status.details).toBe(message);
 
     const trailer = status.metadata.get("grpc-status-details-bin");
     expect(trailer).toHaveLength(1);
@@ -573,7 +568,7 @@ describe("grpc-js sees the server's errors, one per call shape", () => {
     const { items, status } = await reader.rest();
     expect(items).toEqual([]);
     expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(serverMessage(status.details)).toBe(
+    expect(status.details).toBe(
       "join: the first request of a Chat stream must be a join",
     );
     call.end();

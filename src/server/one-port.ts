@@ -188,10 +188,13 @@ function trackIdleHttp1(h1: http.Server) {
   };
 }
 
+/** See ListenOptions.pingIntervalMs. */
 function pingSessions(sessions: Set<http2.ServerHttp2Session>, intervalMs: number): NodeJS.Timeout {
   const unanswered = new WeakSet<http2.ServerHttp2Session>();
   const timer = setInterval(() => {
     for (const session of sessions) {
+      // A session being torn down is still in the set until its 'close'; ping() would throw.
+      if (session.destroyed || session.closed) continue;
       if (unanswered.has(session)) {
         session.destroy(new Error(`no answer to an HTTP/2 ping within ${intervalMs} ms`));
         continue;

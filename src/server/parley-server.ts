@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import { RoomHub } from "../rooms/room-hub.js";
 import type { MessageLog } from "../store/message-log.js";
 import { openLog } from "../store/open-log.js";
+import { healthzFallback } from "./health/healthz.js";
 import { listenOnePort } from "./one-port.js";
 import { routes } from "./routes.js";
 
@@ -38,7 +39,9 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
   // Every open call listens on this signal; thousands of streams are normal.
   setMaxListeners(0, shutdown.signal);
   const handler = connectNodeAdapter({
-    routes: routes(hub, log),
+    routes: routes(hub, log, shutdown.signal),
+    // Paths no RPC matches: GET /healthz, else 404.
+    fallback: healthzFallback(shutdown.signal),
     readMaxBytes: LIMITS.messageMaxBytes,
     shutdownSignal: shutdown.signal,
   });

@@ -27,8 +27,8 @@ function integer(name: string, min: number, max: number) {
 }
 
 /** The server's flags (each with its environment variable); `parley --help` prints them. */
-export function serverCommand(): Command {
-  return new Command("parley")
+export function serverCommand(name = "parley"): Command {
+  return new Command(name)
     .description("Parley: schema-first streaming chat rooms over Connect, gRPC and gRPC-Web")
     .addOption(
       new Option("--port <n>", "port for every protocol")

@@ -568,9 +568,7 @@ describe("grpc-js sees the server's errors, one per call shape", () => {
     const { items, status } = await reader.rest();
     expect(items).toEqual([]);
     expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(status.details).toBe(
-      "join: the first request of a Chat stream must be a join",
-    );
+    expect(status.details).toBe("join: the first request of a Chat stream must be a join");
     call.end();
   });
 

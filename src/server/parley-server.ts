@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import { RoomHub } from "../rooms/room-hub.js";
 import type { MessageLog } from "../store/message-log.js";
 import { openLog } from "../store/open-log.js";
+import { withSpecGrpcMessage } from "./grpc-message.js";
 import { healthzFallback } from "./health/healthz.js";
 import { listenOnePort } from "./one-port.js";
 import { routes } from "./routes.js";
@@ -45,7 +46,7 @@ export async function startParley(config: Config, logger: Logger): Promise<Parle
     readMaxBytes: LIMITS.messageMaxBytes,
     shutdownSignal: shutdown.signal,
   });
-  const server = await listenOnePort(handler, {
+  const server = await listenOnePort(withSpecGrpcMessage(handler), {
     port: config.port,
     host: config.host,
     tls:

@@ -13,12 +13,17 @@ export interface SpawnedServer {
   readonly exited: Promise<number | string>;
 }
 
-/** Start the server as a child process with these flags and wait until it listens. */
+/**
+ * Start the server as a child process with these flags and wait until it
+ * listens. `entry` is the script and its leading arguments (default the
+ * `npm start` entry; `["src/cli/parley.ts", "serve"]` for the CLI).
+ */
 export async function spawnServer(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  entry: string[] = ["src/main.ts"],
 ): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", ...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

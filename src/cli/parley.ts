@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { configFrom, serverCommand } from "../config.js";
+import { runServer } from "../server/run-server.js";
+import { chatCommand } from "./commands/chat.js";
+import { echoCommand } from "./commands/echo.js";
+import { historyCommand } from "./commands/history.js";
+import { listenCommand } from "./commands/listen.js";
+import { sendCommand } from "./commands/send.js";
+import { subscribeCommand } from "./commands/subscribe.js";
+import { addGlobalOptions } from "./options.js";
+import { printError } from "./output.js";
+
+// The `parley` command: `serve` runs the server; the others are clients.
+const program = addGlobalOptions(
+  new Command("parley").description("Parley chat rooms: run the server, or talk to one"),
+);
+program.addCommand(
+  serverCommand("serve")
+    .description("run the server (the same as npm start)")
+    .action(async (_opts, cmd: Command) => runServer(configFrom(cmd))),
+);
+for (const command of [
+  sendCommand(),
+  subscribeCommand(),
+  historyCommand(),
+  listenCommand(),
+  echoCommand(),
+  chatCommand(),
+]) {
+  program.addCommand(command);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  printError(error);
+  process.exitCode = 1;
+}

@@ -8,6 +8,7 @@ import { abortable } from "./abortable.js";
 import { runChat } from "./chat-stream.js";
 import { readHistory } from "./history.js";
 import { runListener } from "./listener.js";
+import { presenceHandlers } from "./presence.js";
 import {
   validAuthor,
   validClientMessageId,
@@ -61,5 +62,7 @@ export function createChatService(hub: RoomHub, log: MessageLog): ServiceImpl<ty
     history(req) {
       return readHistory(log, req);
     },
+
+    ...presenceHandlers(hub, log),
   };
 }

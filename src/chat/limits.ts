@@ -11,6 +11,8 @@ export const LIMITS = {
   epochMaxChars: 64,
   historyDefaultLimit: 50,
   historyMaxLimit: 1000,
+  listRoomsDefaultLimit: 100,
+  listRoomsMaxLimit: 1000,
   /** Largest request message accepted on the wire (readMaxBytes). */
   messageMaxBytes: 64 * 1024,
 } as const;

@@ -79,8 +79,13 @@ export function heartbeatEvent(lastSeq: number): QueuedEvent {
   );
 }
 
-/** The first event of every subscription. */
-export function readyEvent(room: string, head: RoomHead, memberId: string): RoomEvent {
+/** The first event of every subscription, with who was subscribed when it attached. */
+export function readyEvent(
+  room: string,
+  head: RoomHead,
+  memberId: string,
+  members: readonly { memberId: string; author: string }[] = [],
+): RoomEvent {
   return create(RoomEventSchema, {
     event: {
       case: "ready",
@@ -90,6 +95,7 @@ export function readyEvent(room: string, head: RoomHead, memberId: string): Room
         lastSeq: BigInt(head.lastSeq),
         firstSeq: BigInt(head.firstSeq),
         memberId,
+        members: members.map((m) => ({ memberId: m.memberId, author: m.author })),
       },
     },
   });

@@ -39,12 +39,15 @@ export async function* streamRoom(
   const room = openRoom();
   const sub = new Subscription(randomBytes(6).toString("base64url"), request.author, limits);
   room.attach(sub);
+  // Taken in the same turn as attach: the join and leave events queued from
+  // here on are exactly the changes to this list.
+  const members = room.members();
   try {
     const head = await log.head(room.name);
     const refusal = checkResume(room.name, request, head);
     if (refusal) throw refusal;
     room.noteLastSeq(head.lastSeq);
-    yield [readyEvent(room.name, head, sub.memberId)];
+    yield [readyEvent(room.name, head, sub.memberId, members)];
 
     let cursor = request.sinceSeq ?? head.lastSeq;
     const readUpTo = async function* (lastWanted: number) {

@@ -2,6 +2,12 @@ import type { AppendResult, MessageLog, NewMessage } from "../store/message-log.
 import { joinEvent, leaveEvent, messageEvent, type QueuedEvent } from "./room-event.js";
 import type { Subscription } from "./subscription.js";
 
+/** A subscription as others see it. */
+export interface Member {
+  memberId: string;
+  author: string;
+}
+
 /**
  * One room's live side: its subscribers and the ordered publication of
  * appended messages. A Room object lives while the room has subscribers or
@@ -60,6 +66,16 @@ export class Room {
   publish(event: QueuedEvent): void {
     this.noteLastSeq(event.seq);
     for (const sub of this.subscribers) sub.push(event);
+  }
+
+  /** Who is subscribed now, oldest subscription first. */
+  members(): Member[] {
+    return Array.from(this.subscribers, (s) => ({ memberId: s.memberId, author: s.author }));
+  }
+
+  /** How many subscriptions the room has now. */
+  get memberCount(): number {
+    return this.subscribers.size;
   }
 
   /** Visit every subscription (for heartbeats). */

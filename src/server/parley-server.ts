@@ -5,6 +5,7 @@ import { LIMITS } from "../chat/limits.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { RoomHub } from "../rooms/room-hub.js";
+import type { TypingOptions } from "../rooms/typing.js";
 import type { MessageLog } from "../store/message-log.js";
 import { openLog } from "../store/open-log.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
@@ -28,13 +29,24 @@ export interface ParleyServer {
   stop(): Promise<void>;
 }
 
+/** Settings the contract fixes, adjustable only by in-process tests. */
+export interface ServerTuning {
+  /** Typing event pacing (the contract's 1 s and 5 s by default). */
+  typing?: TypingOptions;
+}
+
 /** Open the store, mount the routes and listen. */
-export async function startParley(config: Config, logger: Logger): Promise<ParleyServer> {
+export async function startParley(
+  config: Config,
+  logger: Logger,
+  tuning: ServerTuning = {},
+): Promise<ParleyServer> {
   const log = openLog(config.store, { retention: config.retention });
   const hub = new RoomHub(log, {
     heartbeatMs: config.heartbeatMs,
     maxEvents: config.queueEvents,
     maxBytes: config.queueBytes,
+    ...tuning,
   });
   const shutdown = new AbortController();
   // Every open call listens on this signal; thousands of streams are normal.

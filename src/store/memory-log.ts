@@ -6,6 +6,7 @@ import type {
   NewMessage,
   ReadRange,
   RoomHead,
+  RoomListing,
   StoredMessage,
 } from "./message-log.js";
 import { sliceRange } from "./slice-range.js";
@@ -57,6 +58,20 @@ export class MemoryLog implements MessageLog {
     const r = this.rooms.get(room);
     if (!r) return [];
     return sliceRange(r.messages, r.bySeqOffset, range);
+  }
+
+  async listRooms(afterRoom: string, limit: number): Promise<RoomListing[]> {
+    this.assertOpen();
+    const out: RoomListing[] = [];
+    for (const [name, r] of this.rooms) {
+      const last = r.messages[r.messages.length - 1];
+      if (name > afterRoom && last) {
+        out.push({ room: name, lastSeq: last.seq, lastSentAtMs: last.sentAtMs });
+      }
+    }
+    // A scan and sort per call: fine for a throwaway store's room count.
+    out.sort((a, b) => (a.room < b.room ? -1 : 1));
+    return out.slice(0, Math.max(0, limit));
   }
 
   async head(room: string): Promise<RoomHead> {

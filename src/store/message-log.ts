@@ -39,6 +39,15 @@ export interface RoomHead {
   firstSeq: number;
 }
 
+/** A room with stored messages, as listRooms returns it. */
+export interface RoomListing {
+  room: string;
+  /** The newest seq (at least 1). */
+  lastSeq: number;
+  /** When the newest message was stored, in milliseconds since the epoch. */
+  lastSentAtMs: number;
+}
+
 /** Which messages a read returns: always ascending by seq. */
 export interface ReadRange {
   /** Only seq > afterSeq (0: no lower bound). */
@@ -69,6 +78,11 @@ export interface MessageLog {
   append(room: string, message: NewMessage): Promise<AppendResult>;
   /** Read stored messages of a room (none for an unknown room). */
   read(room: string, range: ReadRange): Promise<StoredMessage[]>;
+  /**
+   * Rooms that have at least one message and whose name sorts after
+   * `afterRoom` ("" for all), ascending by name (code unit order), at most `limit`.
+   */
+  listRooms(afterRoom: string, limit: number): Promise<RoomListing[]>;
   /** The room's epoch and seq bounds, creating the room if needed. */
   head(room: string): Promise<RoomHead>;
   /** Finish pending writes and release the engine. */

@@ -9,6 +9,7 @@ import type {
   NewMessage,
   ReadRange,
   RoomHead,
+  RoomListing,
   StoredMessage,
 } from "./message-log.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
@@ -87,6 +88,13 @@ export class SqliteLog implements MessageLog {
       oldest: this.db.prepare<[string, number, number, number], MessageRow>(
         "SELECT * FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?",
       ),
+      // The newest message is always retained, so the join finds one row per room.
+      listRooms: this.db.prepare<
+        [string, number],
+        { name: string; last_seq: number; sent_at: number }
+      >(
+        "SELECT r.name, r.last_seq, m.sent_at FROM rooms r JOIN messages m ON m.room = r.name AND m.seq = r.last_seq WHERE r.name > ? AND r.last_seq > 0 ORDER BY r.name LIMIT ?",
+      ),
       newest: this.db.prepare<[string, number, number, number], MessageRow>(
         "SELECT * FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?",
       ),
@@ -112,6 +120,14 @@ export class SqliteLog implements MessageLog {
     const rows = stmt.all(room, range.afterSeq, before, range.limit);
     if (range.newest) rows.reverse();
     return rows.map(toStored);
+  }
+
+  async listRooms(afterRoom: string, limit: number): Promise<RoomListing[]> {
+    this.assertOpen();
+    if (limit <= 0) return [];
+    return this.stmt.listRooms
+      .all(afterRoom, limit)
+      .map((r) => ({ room: r.name, lastSeq: r.last_seq, lastSentAtMs: r.sent_at }));
   }
 
   async head(room: string): Promise<RoomHead> {

@@ -8,7 +8,11 @@ import {
 import { ChatService } from "../../gen/chat/v1/chat_pb.js";
 import type { Config } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
-import { type ParleyServer, startParley } from "../../src/server/parley-server.js";
+import {
+  type ParleyServer,
+  type ServerTuning,
+  startParley,
+} from "../../src/server/parley-server.js";
 
 /** A config for tests: port 0, memory store, fast heartbeats off by default. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
@@ -29,9 +33,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** Start a real server in this process on a free port. */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<ParleyServer> {
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  tuning: ServerTuning = {},
+): Promise<ParleyServer> {
   const config = testConfig(overrides);
-  return startParley(config, createLogger(config.logLevel));
+  return startParley(config, createLogger(config.logLevel), tuning);
 }
 
 /** The transports a user can pick, by protocol and HTTP version. */

@@ -403,6 +403,28 @@ export function describeMessageLog(
       });
     });
 
+    describe("listRooms", () => {
+      it("lists rooms with messages by name, with the newest seq and its time, paged by afterRoom", async () => {
+        const log = await fresh(2);
+        await appendAll(log, "beta", ["b1"]);
+        const alpha = await appendAll(log, "alpha", ["a1", "a2", "a3"]);
+        await log.head("empty");
+        const gamma = await appendAll(log, "gamma-1", ["g1", "g2"]);
+        const beta = await log.read("beta", ALL);
+        const all = await log.listRooms("", 10);
+        expect(all).toEqual([
+          { room: "alpha", lastSeq: 3, lastSentAtMs: alpha[2]?.message.sentAtMs },
+          { room: "beta", lastSeq: 1, lastSentAtMs: beta[0]?.sentAtMs },
+          { room: "gamma-1", lastSeq: 2, lastSentAtMs: gamma[1]?.message.sentAtMs },
+        ]);
+        expect((await log.listRooms("", 2)).map((r) => r.room)).toEqual(["alpha", "beta"]);
+        expect((await log.listRooms("alpha", 2)).map((r) => r.room)).toEqual(["beta", "gamma-1"]);
+        expect((await log.listRooms("beta", 10)).map((r) => r.room)).toEqual(["gamma-1"]);
+        expect(await log.listRooms("gamma-1", 10)).toEqual([]);
+        expect(await log.listRooms("", 0)).toEqual([]);
+      });
+    });
+
     describe("stored fields", () => {
       it("round-trips author, text, clientMessageId and the accept time exactly", async () => {
         const log = await fresh();

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/chat.proto.
  */
 export const file_chat_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEimgEKC0NoYXRNZXNzYWdlEgwKBHJvb20YASABKAkSCwoDc2VxGAIgASgEEgoKAmlkGAMgASgJEg4KBmF1dGhvchgEIAEoCRIMCgR0ZXh0GAUgASgJEisKB3NlbnRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWNsaWVudF9tZXNzYWdlX2lkGAcgASgJIlQKC1NlbmRSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEgwKBHRleHQYAyABKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkiSAoMU2VuZFJlc3BvbnNlEiUKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJYCg9MaXN0ZW5lclJlcXVlc3QSDAoEcm9vbRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDAoEdGV4dBgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCSJ2ChBMaXN0ZW5lclJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgEEhEKCWZpcnN0X3NlcRgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBBIrCgVyb29tcxgEIAMoCzIcLmNoYXQudjEuTGlzdGVuZXJSb29tU3VtbWFyeSJaChNMaXN0ZW5lclJvb21TdW1tYXJ5EgwKBHJvb20YASABKAkSEAoIYWNjZXB0ZWQYAiABKAQSEQoJZmlyc3Rfc2VxGAMgASgEEhAKCGxhc3Rfc2VxGAQgASgEImUKEFN1YnNjcmliZVJlcXVlc3QSDAoEcm9vbRgBIAEoCRIWCglzaW5jZV9zZXEYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCRIOCgZhdXRob3IYBCABKAlCDAoKX3NpbmNlX3NlcSI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5jaGF0LnYxLlJvb21FdmVudCLUAQoJUm9vbUV2ZW50EicKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlSAASJQoEam9pbhgCIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASJAoFbGVhdmUYAyABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABInCgloZWFydGJlYXQYBCABKAsyEi5jaGF0LnYxLkhlYXJ0YmVhdEgAEh8KBXJlYWR5GAUgASgLMg4uY2hhdC52MS5SZWFkeUgAQgcKBWV2ZW50IlwKBVJlYWR5EgwKBHJvb20YASABKAkSDQoFZXBvY2gYAiABKAkSEAoIbGFzdF9zZXEYAyABKAQSEQoJZmlyc3Rfc2VxGAQgASgEEhEKCW1lbWJlcl9pZBgFIAEoCSIxCgxNZW1iZXJKb2luZWQSEQoJbWVtYmVyX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCSIvCgpNZW1iZXJMZWZ0EhEKCW1lbWJlcl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkiRQoJSGVhcnRiZWF0EiYKAmF0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsYXN0X3NlcRgCIAEoBCJBCgtSZXN1bWVFcnJvchINCgVlcG9jaBgBIAEoCRIRCglmaXJzdF9zZXEYAiABKAQSEAoIbGFzdF9zZXEYAyABKAQiGwoLRWNob1JlcXVlc3QSDAoEdGV4dBgBIAEoCSJaCgxFY2hvUmVzcG9uc2USDAoEdGV4dBgBIAEoCRILCgNzZXEYAiABKAQSLwoLcmVjZWl2ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl0KC0NoYXRSZXF1ZXN0EiEKBGpvaW4YASABKAsyES5jaGF0LnYxLkNoYXRKb2luSAASIQoEcG9zdBgCIAEoCzIRLmNoYXQudjEuQ2hhdFBvc3RIAEIICgZhY3Rpb24iXQoIQ2hhdEpvaW4SDAoEcm9vbRgBIAEoCRIOCgZhdXRob3IYAiABKAkSFgoJc2luY2Vfc2VxGAMgASgESACIAQESDQoFZXBvY2gYBCABKAlCDAoKX3NpbmNlX3NlcSIzCghDaGF0UG9zdBIMCgR0ZXh0GAEgASgJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAIgASgJIjIKDENoYXRSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5jaGF0LnYxLlJvb21FdmVudCKWAQoOSGlzdG9yeVJlcXVlc3QSDAoEcm9vbRgBIAEoCRIWCglhZnRlcl9zZXEYAiABKARIAIgBARISCgpiZWZvcmVfc2VxGAMgASgEEg0KBWxpbWl0GAQgASgNEi0KCXJlYWRfbWFzaxgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2tCDAoKX2FmdGVyX3NlcSJ/Cg9IaXN0b3J5UmVzcG9uc2USJgoIbWVzc2FnZXMYASADKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlEhAKCGxhc3Rfc2VxGAIgASgEEg0KBWVwb2NoGAMgASgJEhEKCWZpcnN0X3NlcRgEIAEoBBIQCghoYXNfbW9yZRgFIAEoCDL7AgoLQ2hhdFNlcnZpY2USMwoEU2VuZBIULmNoYXQudjEuU2VuZFJlcXVlc3QaFS5jaGF0LnYxLlNlbmRSZXNwb25zZRJBCghMaXN0ZW5lchIYLmNoYXQudjEuTGlzdGVuZXJSZXF1ZXN0GhkuY2hhdC52MS5MaXN0ZW5lclJlc3BvbnNlKAESRAoJU3Vic2NyaWJlEhkuY2hhdC52MS5TdWJzY3JpYmVSZXF1ZXN0GhouY2hhdC52MS5TdWJzY3JpYmVSZXNwb25zZTABEjcKBEVjaG8SFC5jaGF0LnYxLkVjaG9SZXF1ZXN0GhUuY2hhdC52MS5FY2hvUmVzcG9uc2UoATABEjcKBENoYXQSFC5jaGF0LnYxLkNoYXRSZXF1ZXN0GhUuY2hhdC52MS5DaGF0UmVzcG9uc2UoATABEjwKB0hpc3RvcnkSFy5jaGF0LnYxLkhpc3RvcnlSZXF1ZXN0GhguY2hhdC52MS5IaXN0b3J5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEimgEKC0NoYXRNZXNzYWdlEgwKBHJvb20YASABKAkSCwoDc2VxGAIgASgEEgoKAmlkGAMgASgJEg4KBmF1dGhvchgEIAEoCRIMCgR0ZXh0GAUgASgJEisKB3NlbnRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWNsaWVudF9tZXNzYWdlX2lkGAcgASgJIlQKC1NlbmRSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEgwKBHRleHQYAyABKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkiSAoMU2VuZFJlc3BvbnNlEiUKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJYCg9MaXN0ZW5lclJlcXVlc3QSDAoEcm9vbRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDAoEdGV4dBgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCSJ2ChBMaXN0ZW5lclJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgEEhEKCWZpcnN0X3NlcRgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBBIrCgVyb29tcxgEIAMoCzIcLmNoYXQudjEuTGlzdGVuZXJSb29tU3VtbWFyeSJaChNMaXN0ZW5lclJvb21TdW1tYXJ5EgwKBHJvb20YASABKAkSEAoIYWNjZXB0ZWQYAiABKAQSEQoJZmlyc3Rfc2VxGAMgASgEEhAKCGxhc3Rfc2VxGAQgASgEImUKEFN1YnNjcmliZVJlcXVlc3QSDAoEcm9vbRgBIAEoCRIWCglzaW5jZV9zZXEYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCRIOCgZhdXRob3IYBCABKAlCDAoKX3NpbmNlX3NlcSI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5jaGF0LnYxLlJvb21FdmVudCL3AQoJUm9vbUV2ZW50EicKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlSAASJQoEam9pbhgCIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASJAoFbGVhdmUYAyABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABInCgloZWFydGJlYXQYBCABKAsyEi5jaGF0LnYxLkhlYXJ0YmVhdEgAEh8KBXJlYWR5GAUgASgLMg4uY2hhdC52MS5SZWFkeUgAEiEKBnR5cGluZxgGIAEoCzIPLmNoYXQudjEuVHlwaW5nSABCBwoFZXZlbnQifgoFUmVhZHkSDAoEcm9vbRgBIAEoCRINCgVlcG9jaBgCIAEoCRIQCghsYXN0X3NlcRgDIAEoBBIRCglmaXJzdF9zZXEYBCABKAQSEQoJbWVtYmVyX2lkGAUgASgJEiAKB21lbWJlcnMYBiADKAsyDy5jaGF0LnYxLk1lbWJlciIrCgZNZW1iZXISEQoJbWVtYmVyX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCSIpCgZUeXBpbmcSDgoGYXV0aG9yGAEgASgJEg8KB3N0b3BwZWQYAiABKAgiMQoMTWVtYmVySm9pbmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkiLwoKTWVtYmVyTGVmdBIRCgltZW1iZXJfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJIkUKCUhlYXJ0YmVhdBImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQiQQoLUmVzdW1lRXJyb3ISDQoFZXBvY2gYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEIhsKC0VjaG9SZXF1ZXN0EgwKBHRleHQYASABKAkiWgoMRWNob1Jlc3BvbnNlEgwKBHRleHQYASABKAkSCwoDc2VxGAIgASgEEi8KC3JlY2VpdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCgtDaGF0UmVxdWVzdBIhCgRqb2luGAEgASgLMhEuY2hhdC52MS5DaGF0Sm9pbkgAEiEKBHBvc3QYAiABKAsyES5jaGF0LnYxLkNoYXRQb3N0SABCCAoGYWN0aW9uIl0KCENoYXRKb2luEgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEhYKCXNpbmNlX3NlcRgDIAEoBEgAiAEBEg0KBWVwb2NoGAQgASgJQgwKCl9zaW5jZV9zZXEiMwoIQ2hhdFBvc3QSDAoEdGV4dBgBIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgCIAEoCSIyCgxDaGF0UmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIuY2hhdC52MS5Sb29tRXZlbnQilgEKDkhpc3RvcnlSZXF1ZXN0EgwKBHJvb20YASABKAkSFgoJYWZ0ZXJfc2VxGAIgASgESACIAQESEgoKYmVmb3JlX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDRItCglyZWFkX21hc2sYBSABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQgwKCl9hZnRlcl9zZXEifwoPSGlzdG9yeVJlc3BvbnNlEiYKCG1lc3NhZ2VzGAEgAygLMhQuY2hhdC52MS5DaGF0TWVzc2FnZRIQCghsYXN0X3NlcRgCIAEoBBINCgVlcG9jaBgDIAEoCRIRCglmaXJzdF9zZXEYBCABKAQSEAoIaGFzX21vcmUYBSABKAgiNQoQTGlzdFJvb21zUmVxdWVzdBISCgphZnRlcl9yb29tGAEgASgJEg0KBWxpbWl0GAIgASgNIkoKEUxpc3RSb29tc1Jlc3BvbnNlEiMKBXJvb21zGAEgAygLMhQuY2hhdC52MS5Sb29tU3VtbWFyeRIQCghoYXNfbW9yZRgCIAEoCCJ2CgtSb29tU3VtbWFyeRIMCgRyb29tGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIQCghsYXN0X3NlcRgDIAEoBBIxCg1sYXN0X2FjdGl2aXR5GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIiChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCSI3ChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiAKB21lbWJlcnMYASADKAsyDy5jaGF0LnYxLk1lbWJlciJBChBTZXRUeXBpbmdSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEg8KB3N0b3BwZWQYAyABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UyzQQKC0NoYXRTZXJ2aWNlEjMKBFNlbmQSFC5jaGF0LnYxLlNlbmRSZXF1ZXN0GhUuY2hhdC52MS5TZW5kUmVzcG9uc2USQQoITGlzdGVuZXISGC5jaGF0LnYxLkxpc3RlbmVyUmVxdWVzdBoZLmNoYXQudjEuTGlzdGVuZXJSZXNwb25zZSgBEkQKCVN1YnNjcmliZRIZLmNoYXQudjEuU3Vic2NyaWJlUmVxdWVzdBoaLmNoYXQudjEuU3Vic2NyaWJlUmVzcG9uc2UwARI3CgRFY2hvEhQuY2hhdC52MS5FY2hvUmVxdWVzdBoVLmNoYXQudjEuRWNob1Jlc3BvbnNlKAEwARI3CgRDaGF0EhQuY2hhdC52MS5DaGF0UmVxdWVzdBoVLmNoYXQudjEuQ2hhdFJlc3BvbnNlKAEwARI8CgdIaXN0b3J5EhcuY2hhdC52MS5IaXN0b3J5UmVxdWVzdBoYLmNoYXQudjEuSGlzdG9yeVJlc3BvbnNlEkIKCUxpc3RSb29tcxIZLmNoYXQudjEuTGlzdFJvb21zUmVxdWVzdBoaLmNoYXQudjEuTGlzdFJvb21zUmVzcG9uc2USSAoLTGlzdE1lbWJlcnMSGy5jaGF0LnYxLkxpc3RNZW1iZXJzUmVxdWVzdBocLmNoYXQudjEuTGlzdE1lbWJlcnNSZXNwb25zZRJCCglTZXRUeXBpbmcSGS5jaGF0LnYxLlNldFR5cGluZ1JlcXVlc3QaGi5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * ChatMessage is one stored message.
@@ -396,6 +396,14 @@ export type RoomEvent = Message<"chat.v1.RoomEvent"> & {
      */
     value: Ready;
     case: "ready";
+  } | {
+    /**
+     * An author started or stopped typing (ephemeral). See SetTyping.
+     *
+     * @generated from field: chat.v1.Typing typing = 6;
+     */
+    value: Typing;
+    case: "typing";
   } | { case: undefined; value?: undefined };
 };
 
@@ -446,6 +454,15 @@ export type Ready = Message<"chat.v1.Ready"> & {
    * @generated from field: string member_id = 5;
    */
   memberId: string;
+
+  /**
+   * Everyone subscribed to the room when this subscription started, this
+   * subscription included, oldest first. The join and leave events that
+   * follow are the changes to this list.
+   *
+   * @generated from field: repeated chat.v1.Member members = 6;
+   */
+  members: Member[];
 };
 
 /**
@@ -454,6 +471,64 @@ export type Ready = Message<"chat.v1.Ready"> & {
  */
 export const ReadySchema: GenMessage<Ready> = /*@__PURE__*/
   messageDesc(file_chat_v1_chat, 9);
+
+/**
+ * Member is one subscription of a room.
+ *
+ * @generated from message chat.v1.Member
+ */
+export type Member = Message<"chat.v1.Member"> & {
+  /**
+   * The subscription's server-assigned id (as in join and leave).
+   *
+   * @generated from field: string member_id = 1;
+   */
+  memberId: string;
+
+  /**
+   * Its display name; empty for an anonymous subscriber.
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+};
+
+/**
+ * Describes the message chat.v1.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 10);
+
+/**
+ * Typing says that an author is typing, or has stopped. See SetTyping.
+ *
+ * @generated from message chat.v1.Typing
+ */
+export type Typing = Message<"chat.v1.Typing"> & {
+  /**
+   * Who is typing.
+   *
+   * @generated from field: string author = 1;
+   */
+  author: string;
+
+  /**
+   * False: the author is typing now; the indicator holds until a stopped
+   * event or a message from the author arrives. True: the author stopped
+   * (said so, or sent no refresh for 5 s).
+   *
+   * @generated from field: bool stopped = 2;
+   */
+  stopped: boolean;
+};
+
+/**
+ * Describes the message chat.v1.Typing.
+ * Use `create(TypingSchema)` to create a new message.
+ */
+export const TypingSchema: GenMessage<Typing> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 11);
 
 /**
  * MemberJoined announces a new subscriber of the room.
@@ -481,7 +556,7 @@ export type MemberJoined = Message<"chat.v1.MemberJoined"> & {
  * Use `create(MemberJoinedSchema)` to create a new message.
  */
 export const MemberJoinedSchema: GenMessage<MemberJoined> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 10);
+  messageDesc(file_chat_v1_chat, 12);
 
 /**
  * MemberLeft announces that a subscriber's stream ended.
@@ -509,7 +584,7 @@ export type MemberLeft = Message<"chat.v1.MemberLeft"> & {
  * Use `create(MemberLeftSchema)` to create a new message.
  */
 export const MemberLeftSchema: GenMessage<MemberLeft> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 11);
+  messageDesc(file_chat_v1_chat, 13);
 
 /**
  * Heartbeat is sent on a stream that has been idle for the heartbeat interval
@@ -539,7 +614,7 @@ export type Heartbeat = Message<"chat.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 12);
+  messageDesc(file_chat_v1_chat, 14);
 
 /**
  * ResumeError is attached as an error detail to OUT_OF_RANGE and
@@ -575,7 +650,7 @@ export type ResumeError = Message<"chat.v1.ResumeError"> & {
  * Use `create(ResumeErrorSchema)` to create a new message.
  */
 export const ResumeErrorSchema: GenMessage<ResumeError> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 13);
+  messageDesc(file_chat_v1_chat, 15);
 
 /**
  * EchoRequest is one request of an Echo stream.
@@ -596,7 +671,7 @@ export type EchoRequest = Message<"chat.v1.EchoRequest"> & {
  * Use `create(EchoRequestSchema)` to create a new message.
  */
 export const EchoRequestSchema: GenMessage<EchoRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 14);
+  messageDesc(file_chat_v1_chat, 16);
 
 /**
  * EchoResponse echoes one request.
@@ -631,7 +706,7 @@ export type EchoResponse = Message<"chat.v1.EchoResponse"> & {
  * Use `create(EchoResponseSchema)` to create a new message.
  */
 export const EchoResponseSchema: GenMessage<EchoResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 15);
+  messageDesc(file_chat_v1_chat, 17);
 
 /**
  * ChatRequest is one request of a Chat stream: a join first, then posts.
@@ -668,7 +743,7 @@ export type ChatRequest = Message<"chat.v1.ChatRequest"> & {
  * Use `create(ChatRequestSchema)` to create a new message.
  */
 export const ChatRequestSchema: GenMessage<ChatRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 16);
+  messageDesc(file_chat_v1_chat, 18);
 
 /**
  * ChatJoin joins a room on a Chat stream.
@@ -710,7 +785,7 @@ export type ChatJoin = Message<"chat.v1.ChatJoin"> & {
  * Use `create(ChatJoinSchema)` to create a new message.
  */
 export const ChatJoinSchema: GenMessage<ChatJoin> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 17);
+  messageDesc(file_chat_v1_chat, 19);
 
 /**
  * ChatPost posts a message on a Chat stream.
@@ -738,7 +813,7 @@ export type ChatPost = Message<"chat.v1.ChatPost"> & {
  * Use `create(ChatPostSchema)` to create a new message.
  */
 export const ChatPostSchema: GenMessage<ChatPost> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 18);
+  messageDesc(file_chat_v1_chat, 20);
 
 /**
  * ChatResponse carries the joined room's events, as SubscribeResponse does.
@@ -759,7 +834,7 @@ export type ChatResponse = Message<"chat.v1.ChatResponse"> & {
  * Use `create(ChatResponseSchema)` to create a new message.
  */
 export const ChatResponseSchema: GenMessage<ChatResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 19);
+  messageDesc(file_chat_v1_chat, 21);
 
 /**
  * HistoryRequest asks for a page of stored messages.
@@ -809,7 +884,7 @@ export type HistoryRequest = Message<"chat.v1.HistoryRequest"> & {
  * Use `create(HistoryRequestSchema)` to create a new message.
  */
 export const HistoryRequestSchema: GenMessage<HistoryRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 20);
+  messageDesc(file_chat_v1_chat, 22);
 
 /**
  * HistoryResponse is a page of stored messages.
@@ -858,7 +933,198 @@ export type HistoryResponse = Message<"chat.v1.HistoryResponse"> & {
  * Use `create(HistoryResponseSchema)` to create a new message.
  */
 export const HistoryResponseSchema: GenMessage<HistoryResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 21);
+  messageDesc(file_chat_v1_chat, 23);
+
+/**
+ * ListRoomsRequest asks for a page of rooms.
+ *
+ * @generated from message chat.v1.ListRoomsRequest
+ */
+export type ListRoomsRequest = Message<"chat.v1.ListRoomsRequest"> & {
+  /**
+   * Only rooms whose name sorts after this one; empty: from the first room.
+   *
+   * @generated from field: string after_room = 1;
+   */
+  afterRoom: string;
+
+  /**
+   * At most this many rooms: 0 means 100, at most 1000.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message chat.v1.ListRoomsRequest.
+ * Use `create(ListRoomsRequestSchema)` to create a new message.
+ */
+export const ListRoomsRequestSchema: GenMessage<ListRoomsRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 24);
+
+/**
+ * ListRoomsResponse is a page of rooms, ascending by name.
+ *
+ * @generated from message chat.v1.ListRoomsResponse
+ */
+export type ListRoomsResponse = Message<"chat.v1.ListRoomsResponse"> & {
+  /**
+   * The rooms.
+   *
+   * @generated from field: repeated chat.v1.RoomSummary rooms = 1;
+   */
+  rooms: RoomSummary[];
+
+  /**
+   * True when more rooms sort after the last one of this page.
+   *
+   * @generated from field: bool has_more = 2;
+   */
+  hasMore: boolean;
+};
+
+/**
+ * Describes the message chat.v1.ListRoomsResponse.
+ * Use `create(ListRoomsResponseSchema)` to create a new message.
+ */
+export const ListRoomsResponseSchema: GenMessage<ListRoomsResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 25);
+
+/**
+ * RoomSummary describes one room.
+ *
+ * @generated from message chat.v1.RoomSummary
+ */
+export type RoomSummary = Message<"chat.v1.RoomSummary"> & {
+  /**
+   * The room's name.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * How many subscribers the room has now on this server process.
+   *
+   * @generated from field: uint32 member_count = 2;
+   */
+  memberCount: number;
+
+  /**
+   * The room's last seq (0: no messages yet).
+   *
+   * @generated from field: uint64 last_seq = 3;
+   */
+  lastSeq: bigint;
+
+  /**
+   * When the newest message was stored; unset when the room has none.
+   *
+   * @generated from field: google.protobuf.Timestamp last_activity = 4;
+   */
+  lastActivity?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chat.v1.RoomSummary.
+ * Use `create(RoomSummarySchema)` to create a new message.
+ */
+export const RoomSummarySchema: GenMessage<RoomSummary> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 26);
+
+/**
+ * ListMembersRequest names the room whose members to list.
+ *
+ * @generated from message chat.v1.ListMembersRequest
+ */
+export type ListMembersRequest = Message<"chat.v1.ListMembersRequest"> & {
+  /**
+   * The room.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.v1.ListMembersRequest.
+ * Use `create(ListMembersRequestSchema)` to create a new message.
+ */
+export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 27);
+
+/**
+ * ListMembersResponse lists a room's current subscribers.
+ *
+ * @generated from message chat.v1.ListMembersResponse
+ */
+export type ListMembersResponse = Message<"chat.v1.ListMembersResponse"> & {
+  /**
+   * The members, oldest subscription first.
+   *
+   * @generated from field: repeated chat.v1.Member members = 1;
+   */
+  members: Member[];
+};
+
+/**
+ * Describes the message chat.v1.ListMembersResponse.
+ * Use `create(ListMembersResponseSchema)` to create a new message.
+ */
+export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 28);
+
+/**
+ * SetTypingRequest reports typing in a room.
+ *
+ * @generated from message chat.v1.SetTypingRequest
+ */
+export type SetTypingRequest = Message<"chat.v1.SetTypingRequest"> & {
+  /**
+   * The room.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * Who is typing (1-32 characters, as everywhere).
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+
+  /**
+   * False: typing (or still typing). True: stopped typing.
+   *
+   * @generated from field: bool stopped = 3;
+   */
+  stopped: boolean;
+};
+
+/**
+ * Describes the message chat.v1.SetTypingRequest.
+ * Use `create(SetTypingRequestSchema)` to create a new message.
+ */
+export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 29);
+
+/**
+ * SetTypingResponse is empty: the call returns once the event (if any) is
+ * published.
+ *
+ * @generated from message chat.v1.SetTypingResponse
+ */
+export type SetTypingResponse = Message<"chat.v1.SetTypingResponse"> & {
+};
+
+/**
+ * Describes the message chat.v1.SetTypingResponse.
+ * Use `create(SetTypingResponseSchema)` to create a new message.
+ */
+export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 30);
 
 /**
  * ChatService is Parley's chat-room service.
@@ -984,6 +1250,59 @@ export const ChatService: GenService<{
     methodKind: "unary";
     input: typeof HistoryRequestSchema;
     output: typeof HistoryResponseSchema;
+  },
+  /**
+   * ListRooms returns rooms in ascending name order, one page at a time: every
+   * room that has stored messages or members subscribed to it now.
+   *
+   * limit: 0 means 100, at most 1000. after_room: only rooms whose name sorts
+   * after it (pass the last room of the previous page); empty starts at the
+   * beginning, otherwise it must be a valid room name (INVALID_ARGUMENT).
+   * Member counts are this server process's subscribers.
+   *
+   * @generated from rpc chat.v1.ChatService.ListRooms
+   */
+  listRooms: {
+    methodKind: "unary";
+    input: typeof ListRoomsRequestSchema;
+    output: typeof ListRoomsResponseSchema;
+  },
+  /**
+   * ListMembers returns who is subscribed to a room now (on this server
+   * process), oldest subscription first. Ready carries the same list at the
+   * start of every subscription.
+   *
+   * @generated from rpc chat.v1.ChatService.ListMembers
+   */
+  listMembers: {
+    methodKind: "unary";
+    input: typeof ListMembersRequestSchema;
+    output: typeof ListMembersResponseSchema;
+  },
+  /**
+   * SetTyping says that an author is typing in a room (or, with stopped, that
+   * it stopped). Subscribers receive RoomEvent typing events, the typist's
+   * own streams included; they are ephemeral: no seq, never stored, not
+   * replayed on resume.
+   *
+   *   - Coalesced: at most one typing (not stopped) event per author and room
+   *     per second, however often SetTyping is called. A call in between is
+   *     not sent but still counts as a refresh.
+   *   - Expiry: 5 s after the last refresh, the server sends a stopped event.
+   *     Clients need no timer of their own.
+   *   - stopped: sends a stopped event at once if the author was typing;
+   *     otherwise does nothing.
+   *   - A message stored from the author in the room ends its typing without
+   *     a stopped event: clients clear the author's indicator when its message
+   *     arrives.
+   * Errors: INVALID_ARGUMENT for a bad room or author (the usual limits).
+   *
+   * @generated from rpc chat.v1.ChatService.SetTyping
+   */
+  setTyping: {
+    methodKind: "unary";
+    input: typeof SetTypingRequestSchema;
+    output: typeof SetTypingResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_chat, 0);

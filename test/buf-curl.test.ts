@@ -73,8 +73,11 @@ describe("listing through reflection", () => {
           "chat.v1.ChatService/Chat",
           "chat.v1.ChatService/Echo",
           "chat.v1.ChatService/History",
+          "chat.v1.ChatService/ListMembers",
+          "chat.v1.ChatService/ListRooms",
           "chat.v1.ChatService/Listener",
           "chat.v1.ChatService/Send",
+          "chat.v1.ChatService/SetTyping",
           "chat.v1.ChatService/Subscribe",
           "grpc.health.v1.Health/Check",
           "grpc.health.v1.Health/List",
@@ -157,6 +160,8 @@ describe("ChatService through buf curl", () => {
           lastSeq: "1",
           firstSeq: "1",
           memberId: expect.stringMatching(MEMBER_ID),
+          // An anonymous subscriber (no author) has only its id in the JSON.
+          members: [{ memberId: expect.stringMatching(MEMBER_ID) }],
         },
       },
       { message: json(history.messages[0]) },
@@ -203,7 +208,14 @@ describe("ChatService through buf curl", () => {
         ["cli", "hi from buf", "b-1"],
       ]);
       expect(eventsOf(docs)).toEqual([
-        { ready: { room, epoch: history.epoch, memberId: expect.stringMatching(MEMBER_ID) } },
+        {
+          ready: {
+            room,
+            epoch: history.epoch,
+            memberId: expect.stringMatching(MEMBER_ID),
+            members: [{ memberId: expect.stringMatching(MEMBER_ID), author: "cli" }],
+          },
+        },
         { message: json(history.messages[0]) },
       ]);
     });

@@ -293,6 +293,9 @@ describe("the proto as @grpc/proto-loader sees it", () => {
       ["/chat.v1.ChatService/Echo", true, true],
       ["/chat.v1.ChatService/Chat", true, true],
       ["/chat.v1.ChatService/History", false, false],
+      ["/chat.v1.ChatService/ListRooms", false, false],
+      ["/chat.v1.ChatService/ListMembers", false, false],
+      ["/chat.v1.ChatService/SetTyping", false, false],
     ]);
   });
 });

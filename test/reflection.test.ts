@@ -111,6 +111,9 @@ describe.each(["v1", "v1alpha"] as const)("grpc.reflection.%s", (version) => {
         "Echo",
         "Chat",
         "History",
+        "ListRooms",
+        "ListMembers",
+        "SetTyping",
       ]);
       const send = chat.service[0]?.method[0];
       expect([send?.inputType, send?.outputType]).toEqual([
@@ -144,6 +147,9 @@ describe.each(["v1", "v1alpha"] as const)("grpc.reflection.%s", (version) => {
         "chat.v1.EchoRequest",
         "chat.v1.ChatRequest",
         "chat.v1.HistoryRequest",
+        "chat.v1.ListRoomsRequest",
+        "chat.v1.ListMembersRequest",
+        "chat.v1.SetTypingRequest",
       ]);
     },
   );

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_WEB_DIR } from "./server/web/static-files.js";
 import { DEFAULT_STORE } from "./store/open-log.js";
 
 /** Everything the server is configured with. */
@@ -14,6 +15,10 @@ export interface Config {
   tlsKey: string | undefined;
   logLevel: string;
   shutdownMs: number;
+  /** Origins allowed to call RPCs and the SSE endpoint from a browser ("*": any); none by default. */
+  corsOrigins: string[];
+  /** The built web app served at `/`. */
+  webDir: string;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -24,6 +29,35 @@ function integer(name: string, min: number, max: number) {
     }
     return n;
   };
+}
+
+/**
+ * Collect --cors-origin values: each flag adds one or more comma-separated
+ * origins (the env variable gives them all at once). Each must be exactly an
+ * origin as browsers send it (scheme://host[:port], no path), or "*".
+ */
+function origins(value: string, previous: string[] | undefined): string[] {
+  const out = [...(previous ?? [])];
+  for (const raw of value.split(",")) {
+    const origin = raw.trim();
+    if (origin === "") continue;
+    if (origin !== "*" && !isOrigin(origin)) {
+      throw new InvalidArgumentError(
+        `--cors-origin ${JSON.stringify(origin)} is not an origin: give scheme://host[:port] with no path or trailing slash (as in https://chat.example.com), or *`,
+      );
+    }
+    out.push(origin);
+  }
+  return out;
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 /** The server's flags (each with its environment variable); `parley --help` prints them. */
@@ -85,6 +119,19 @@ export function serverCommand(name = "parley"): Command {
         .env("PARLEY_SHUTDOWN_MS")
         .default(5000)
         .argParser(integer("--shutdown-ms", 100, 600_000)),
+    )
+    .addOption(
+      new Option(
+        "--cors-origin <origin>",
+        "let pages from this origin call every RPC and the SSE endpoint (repeatable; * for any); env: comma-separated",
+      )
+        .env("PARLEY_CORS_ORIGINS")
+        .argParser(origins),
+    )
+    .addOption(
+      new Option("--web-dir <dir>", "the built web app, served at /")
+        .env("PARLEY_WEB_DIR")
+        .default(DEFAULT_WEB_DIR, "dist/web of this package"),
     );
 }
 
@@ -106,5 +153,7 @@ export function configFrom(cmd: Command): Config {
     tlsKey: o.tlsKey,
     logLevel: o.logLevel,
     shutdownMs: o.shutdownMs,
+    corsOrigins: o.corsOrigin ?? [],
+    webDir: o.webDir,
   };
 }

@@ -2,16 +2,21 @@ import { setMaxListeners } from "node:events";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { LIMITS } from "../chat/limits.js";
+import { roomEvents } from "../chat/room-events.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { RoomHub } from "../rooms/room-hub.js";
 import type { TypingOptions } from "../rooms/typing.js";
 import type { MessageLog } from "../store/message-log.js";
 import { openLog } from "../store/open-log.js";
+import { withCors } from "./cors.js";
+import { fallbackRouter } from "./fallback-router.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
-import { healthzFallback } from "./health/healthz.js";
+import { HEALTHZ_PATH, healthzFallback } from "./health/healthz.js";
 import { listenOnePort } from "./one-port.js";
 import { routes } from "./routes.js";
+import { sseRoute } from "./sse/sse-gateway.js";
+import { webAppFiles } from "./web/static-files.js";
 
 /** A running Parley server. */
 export interface ParleyServer {
@@ -53,12 +58,16 @@ export async function startParley(
   setMaxListeners(0, shutdown.signal);
   const handler = connectNodeAdapter({
     routes: routes(hub, log, shutdown.signal),
-    // Paths no RPC matches: GET /healthz, else 404.
-    fallback: healthzFallback(shutdown.signal),
+    // Paths no RPC matches: plain HTTP health, the SSE gateway, the web app.
+    fallback: fallbackRouter([
+      { matches: (path) => path === HEALTHZ_PATH, handle: healthzFallback(shutdown.signal) },
+      sseRoute(roomEvents(hub), { shutdownSignal: shutdown.signal }),
+      { matches: () => true, handle: webAppFiles(config.webDir) },
+    ]),
     readMaxBytes: LIMITS.messageMaxBytes,
     shutdownSignal: shutdown.signal,
   });
-  const server = await listenOnePort(withSpecGrpcMessage(handler), {
+  const server = await listenOnePort(withCors(config.corsOrigins, withSpecGrpcMessage(handler)), {
     port: config.port,
     host: config.host,
     tls:

@@ -28,6 +28,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     tlsKey: undefined,
     logLevel: "silent",
     shutdownMs: 5000,
+    corsOrigins: [],
+    webDir: "",
     ...overrides,
   };
 }

@@ -14,6 +14,7 @@ import { fallbackRouter } from "./fallback-router.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HEALTHZ_PATH, healthzFallback } from "./health/healthz.js";
 import { listenOnePort } from "./one-port.js";
+import { withWritesReleasedOnClose } from "./release-writes.js";
 import { routes } from "./routes.js";
 import { sseRoute } from "./sse/sse-gateway.js";
 import { webAppFiles } from "./web/static-files.js";
@@ -67,7 +68,8 @@ export async function startParley(
     readMaxBytes: LIMITS.messageMaxBytes,
     shutdownSignal: shutdown.signal,
   });
-  const server = await listenOnePort(withCors(config.corsOrigins, withSpecGrpcMessage(handler)), {
+  const edge = withCors(config.corsOrigins, withSpecGrpcMessage(handler));
+  const server = await listenOnePort(withWritesReleasedOnClose(edge), {
     port: config.port,
     host: config.host,
     tls:

@@ -1,0 +1,95 @@
+import { h } from "./dom.js";
+import { charCount, TEXT_MAX } from "./names.js";
+
+/** Refresh "typing" at most this often while keys keep coming (the server coalesces to 1 s too). */
+const TYPING_REFRESH_MS = 1000;
+
+/** What the composer asks of the room. */
+export interface ComposerActions {
+  send(text: string): void;
+  /** typing: true while keys are typed (throttled), false once the box is cleared. */
+  typing(typing: boolean): void;
+}
+
+/**
+ * The send box: Enter sends, Shift+Enter starts a new line, a live counter
+ * against the 500-character limit (counted as the server counts: code points
+ * after trimming), and typing signals throttled to one a second.
+ */
+export class Composer {
+  readonly el: HTMLFormElement;
+  private readonly input: HTMLTextAreaElement;
+  private readonly counter: HTMLElement;
+  private readonly button: HTMLButtonElement;
+  private typingSentAt = 0;
+
+  constructor(
+    room: string,
+    private readonly actions: ComposerActions,
+  ) {
+    this.input = h("textarea", {
+      attrs: { rows: "1", placeholder: `Message #${room}`, "aria-label": `Message #${room}` },
+    });
+    this.counter = h("span", { class: "counter", attrs: { "aria-live": "polite" } });
+    this.button = h("button", { class: "primary", text: "Send", attrs: { type: "submit" } });
+    this.el = h(
+      "form",
+      { class: "composer" },
+      this.input,
+      h("div", { class: "composer-side" }, this.counter, this.button),
+    );
+    this.input.addEventListener("input", () => this.onInput());
+    this.input.addEventListener("keydown", (e) => {
+      // isComposing: Enter that confirms an IME composition must not send.
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.submit();
+      }
+    });
+    this.el.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+    this.update();
+  }
+
+  focus(): void {
+    this.input.focus();
+  }
+
+  private submit(): void {
+    const text = this.input.value.trim();
+    const n = charCount(text);
+    if (n === 0 || n > TEXT_MAX) return;
+    this.actions.send(text);
+    this.input.value = "";
+    // The stored message itself ends our typing for everyone (see SetTyping).
+    this.typingSentAt = 0;
+    this.update();
+  }
+
+  private onInput(): void {
+    this.update();
+    const empty = this.input.value.trim() === "";
+    if (empty && this.typingSentAt > 0) {
+      this.typingSentAt = 0;
+      this.actions.typing(false);
+    } else if (!empty && Date.now() - this.typingSentAt >= TYPING_REFRESH_MS) {
+      this.typingSentAt = Date.now();
+      this.actions.typing(true);
+    }
+  }
+
+  private update(): void {
+    const n = charCount(this.input.value.trim());
+    this.counter.textContent = `${n}/${TEXT_MAX}`;
+    this.counter.className =
+      n > TEXT_MAX ? "counter over" : n > TEXT_MAX - 50 ? "counter near" : "counter";
+    this.counter.title =
+      n > TEXT_MAX ? `${n - TEXT_MAX} characters over the ${TEXT_MAX} limit` : "characters";
+    this.button.disabled = n === 0 || n > TEXT_MAX;
+    // Grow with the text, up to the CSS max-height.
+    this.input.style.height = "auto";
+    this.input.style.height = `${this.input.scrollHeight}px`;
+  }
+}

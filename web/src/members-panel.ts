@@ -1,0 +1,90 @@
+import type { Member } from "../../gen/chat/v1/chat_pb.js";
+import { avatar, h } from "./dom.js";
+
+/**
+ * Who is in the room: the member list from Ready, kept current by join and
+ * leave events. A person with several tabs is listed once; subscribers with
+ * no name (EventSource and curl followers, say) are counted as watching.
+ */
+export class MembersPanel {
+  private readonly members = new Map<string, string>();
+  private myId = "";
+
+  constructor(
+    private readonly el: HTMLElement,
+    private readonly me: string,
+    private readonly onCount: (people: number) => void,
+  ) {}
+
+  /** Replace the list (a new subscription's Ready). */
+  reset(members: readonly Member[], myId: string): void {
+    this.members.clear();
+    this.myId = myId;
+    for (const m of members) this.members.set(m.memberId, m.author);
+    this.render();
+  }
+
+  /** Someone joined; returns whether that name is new to the room. */
+  add(memberId: string, author: string): boolean {
+    const isNew = author !== "" && !this.hasAuthor(author);
+    this.members.set(memberId, author);
+    this.render();
+    return isNew;
+  }
+
+  /** Someone left; returns whether that name is now gone from the room. */
+  remove(memberId: string): { author: string; gone: boolean } {
+    const author = this.members.get(memberId) ?? "";
+    this.members.delete(memberId);
+    this.render();
+    return { author, gone: author !== "" && !this.hasAuthor(author) };
+  }
+
+  /** The names present now. */
+  authors(): string[] {
+    return [...new Set(this.members.values())].filter((a) => a !== "");
+  }
+
+  /** Nobody is known (the room closed). */
+  clear(): void {
+    this.reset([], "");
+  }
+
+  private hasAuthor(author: string): boolean {
+    for (const a of this.members.values()) if (a === author) return true;
+    return false;
+  }
+
+  private render(): void {
+    const names = new Set<string>();
+    let watching = 0;
+    for (const [id, author] of this.members) {
+      if (author !== "") names.add(author);
+      else if (id !== this.myId) watching++;
+    }
+    const sorted = [...names].sort((a, b) =>
+      a === this.me ? -1 : b === this.me ? 1 : a.localeCompare(b),
+    );
+    const list = h("ul", { class: "member-list" });
+    for (const name of sorted) {
+      list.append(
+        h(
+          "li",
+          { class: "member", attrs: { "data-name": name } },
+          avatar(name, true),
+          h("span", { class: "name", text: name }),
+          name === this.me ? h("span", { class: "you", text: "(you)" }) : null,
+          h("span", { class: "dot", attrs: { title: "online" } }),
+        ),
+      );
+    }
+    this.el.replaceChildren(
+      h("h2", { class: "section-label", text: `In this room — ${sorted.length}` }),
+      list,
+    );
+    if (watching > 0) {
+      this.el.append(h("p", { class: "watchers", text: `+ ${watching} watching without a name` }));
+    }
+    this.onCount(sorted.length);
+  }
+}

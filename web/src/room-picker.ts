@@ -1,0 +1,155 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { type RoomSummary, RoomSummarySchema } from "../../gen/chat/v1/chat_pb.js";
+import type { ParleyClient } from "../../src/client/parley-client.js";
+import { h } from "./dom.js";
+import { roomProblem } from "./names.js";
+
+/** How often the list refreshes while the page is visible. */
+const REFRESH_MS = 5000;
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+function ago(date: Date): string {
+  const secs = Math.round((date.getTime() - Date.now()) / 1000);
+  if (secs > -45) return "just now";
+  const mins = Math.round(secs / 60);
+  if (mins > -60) return relative.format(mins, "minute");
+  const hours = Math.round(mins / 60);
+  if (hours > -24) return relative.format(hours, "hour");
+  return relative.format(Math.round(hours / 24), "day");
+}
+
+/**
+ * The room list (ListRooms: member counts, last seq, last activity), busiest
+ * first, refreshed every few seconds, and a box to join or create a room by
+ * name, which tells the naming rule when a name breaks it.
+ */
+export class RoomPicker {
+  private readonly list = h("ul", { class: "room-list" });
+  private readonly error = h("p", { class: "field-error", attrs: { role: "alert" } });
+  private current = "";
+  private rooms: RoomSummary[] = [];
+  private soon: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    el: HTMLElement,
+    private readonly api: ParleyClient,
+    private readonly pick: (room: string) => void,
+  ) {
+    const input = h("input", {
+      class: "text",
+      attrs: {
+        name: "room",
+        placeholder: "Join or create a room",
+        "aria-label": "Room name",
+        autocomplete: "off",
+        autocapitalize: "none",
+        spellcheck: "false",
+      },
+    });
+    const form = h(
+      "form",
+      { class: "room-form" },
+      h(
+        "div",
+        { class: "row" },
+        input,
+        h("button", { class: "primary", text: "Go", attrs: { type: "submit" } }),
+      ),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const room = input.value.trim().toLowerCase();
+      const problem = roomProblem(room);
+      this.error.textContent = problem ?? "";
+      if (problem) return;
+      input.value = "";
+      this.pick(room);
+    });
+    input.addEventListener("input", () => {
+      this.error.textContent = "";
+    });
+    el.replaceChildren(
+      h("h2", { class: "section-label", text: "Rooms" }),
+      form,
+      this.error,
+      this.list,
+    );
+    void this.refresh();
+    setInterval(() => {
+      if (document.visibilityState === "visible") void this.refresh();
+    }, REFRESH_MS);
+  }
+
+  /** Mark the open room. */
+  setCurrent(room: string): void {
+    this.current = room;
+    this.render();
+    void this.refresh();
+  }
+
+  /** Refresh shortly (coalescing bursts of room activity into one ListRooms call). */
+  refreshSoon(): void {
+    if (this.soon !== undefined) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      void this.refresh();
+    }, 1000);
+  }
+
+  /** Fetch the list again (quietly keeps the old one when offline). */
+  async refresh(): Promise<void> {
+    try {
+      const page = await this.api.rpc.listRooms({ limit: 200 });
+      this.rooms = page.rooms;
+      this.render();
+    } catch {
+      // Offline: the connection indicator says so; keep showing the last list.
+    }
+  }
+
+  private render(): void {
+    const rooms = [...this.rooms];
+    if (this.current !== "" && !rooms.some((r) => r.room === this.current)) {
+      rooms.push(create(RoomSummarySchema, { room: this.current }));
+    }
+    const activity = (r: RoomSummary) => (r.lastActivity ? Number(r.lastActivity.seconds) : 0);
+    rooms.sort(
+      (a, b) =>
+        b.memberCount - a.memberCount || activity(b) - activity(a) || a.room.localeCompare(b.room),
+    );
+    this.list.replaceChildren(
+      ...rooms.map((r) => {
+        const meta =
+          r.lastSeq === 0n
+            ? "no messages yet"
+            : `#${r.lastSeq}${r.lastActivity ? ` · ${ago(timestampDate(r.lastActivity))}` : ""}`;
+        const button = h(
+          "button",
+          {
+            class: "room-link",
+            attrs: {
+              type: "button",
+              "data-room": r.room,
+              "aria-current": String(r.room === this.current),
+              title: `${r.memberCount} here now, last seq ${r.lastSeq}`,
+            },
+          },
+          h("span", { class: "room-name", text: `# ${r.room}` }),
+          h("span", {
+            class: r.memberCount > 0 ? "count-badge live" : "count-badge",
+            text: String(r.memberCount),
+            attrs: { "aria-label": `${r.memberCount} here now` },
+          }),
+          h("span", { class: "room-meta", text: meta }),
+        );
+        button.addEventListener("click", () => this.pick(r.room));
+        return h("li", {}, button);
+      }),
+    );
+    if (rooms.length === 0) {
+      this.list.replaceChildren(h("li", { class: "empty-hint", text: "No rooms yet: make one." }));
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import { ConnectError } from "@connectrpc/connect";
+import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
+import { backoffDelay, sleep } from "../../src/client/backoff.js";
+import type { ParleyClient } from "../../src/client/parley-client.js";
+import { ResumeFailedError } from "../../src/client/resume-failed-error.js";
+import type { SubscriptionStatus } from "../../src/client/resuming-subscribe.js";
+import { newClientMessageId } from "./api.js";
+import { Composer } from "./composer.js";
+import { h } from "./dom.js";
+import type { MembersPanel } from "./members-panel.js";
+import { MessageList } from "./message-list.js";
+import { TypingIndicator } from "./typing-indicator.js";
+
+/** Messages per History page. */
+const PAGE = 50;
+/** After a reconnect, joins by people who were here before it are not news for this long. */
+const REJOIN_QUIET_MS = 15_000;
+
+/** What a room view needs from the page around it. */
+export interface RoomViewDeps {
+  api: ParleyClient;
+  me: string;
+  members: MembersPanel;
+  onStatus(status: SubscriptionStatus): void;
+  /** Something changed the room's summary (messages, members). */
+  onActivity(): void;
+}
+
+/**
+ * One open room: the newest History page, then a subscription resuming from
+ * its last seq (so nothing falls between the two), kept alive across
+ * disconnects by the client library: every message exactly once, in order,
+ * without reloading the page. Close it to leave the room.
+ */
+export class RoomView {
+  readonly el: HTMLElement;
+  private readonly list: MessageList;
+  private readonly typing: TypingIndicator;
+  private readonly composer: Composer;
+  private readonly stop = new AbortController();
+  /** Names in the room before the last disconnect, and until when their rejoins stay quiet. */
+  private rejoining = new Set<string>();
+  private rejoinQuietUntil = 0;
+  private everLive = false;
+
+  constructor(
+    private readonly room: string,
+    private readonly deps: RoomViewDeps,
+  ) {
+    this.list = new MessageList(room, deps.me, (beforeSeq) =>
+      deps.api.rpc.history({ room, beforeSeq: BigInt(beforeSeq), limit: PAGE }),
+    );
+    this.typing = new TypingIndicator(deps.me);
+    this.composer = new Composer(room, {
+      send: (text) => this.send(text, newClientMessageId()),
+      typing: (typing) => {
+        deps.api.rpc.setTyping({ room, author: deps.me, stopped: !typing }).catch(() => undefined); // typing is best effort: never worth an error
+      },
+    });
+    this.el = h("div", { class: "room-view" }, this.list.el, this.typing.el, this.composer.el);
+    this.el.style.display = "contents";
+    void this.run();
+  }
+
+  focus(): void {
+    this.composer.focus();
+  }
+
+  /** Leave the room: the subscription ends, and the others see us leave. */
+  close(): void {
+    this.stop.abort();
+    this.typing.clear();
+  }
+
+  private async run(): Promise<void> {
+    const { api, me } = this.deps;
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      const page = await this.firstPage();
+      if (!page) return;
+      this.list.reset(page.messages, page.hasMore);
+      try {
+        const events = api.subscribe(this.room, {
+          sinceSeq: Number(page.lastSeq),
+          epoch: page.epoch,
+          author: me,
+          signal,
+          onStatus: (status) => this.onStatus(status),
+        });
+        for await (const event of events) this.handle(event);
+        return;
+      } catch (error) {
+        if (error instanceof ResumeFailedError && error.reason === "epochChanged") {
+          this.list.notice(
+            "This room's history was reset on the server; showing it afresh.",
+            "warn",
+          );
+          continue;
+        }
+        const message = error instanceof ConnectError ? error.rawMessage : String(error);
+        this.list.notice(`Disconnected: ${message}. Reload the page to try again.`, "warn");
+        return;
+      }
+    }
+  }
+
+  /** The newest History page, retried with backoff while the server is unreachable. */
+  private async firstPage() {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deps.api.rpc.history(
+          { room: this.room, limit: PAGE },
+          { signal: this.stop.signal },
+        );
+      } catch (error) {
+        if (this.stop.signal.aborted) return undefined;
+        const delayMs = backoffDelay(attempt, { initialDelayMs: 250, maxDelayMs: 5000 });
+        this.deps.onStatus({
+          state: "retrying",
+          attempt,
+          delayMs,
+          error: ConnectError.from(error),
+        });
+        try {
+          await sleep(delayMs, this.stop.signal);
+        } catch {
+          return undefined;
+        }
+      }
+    }
+  }
+
+  private onStatus(status: SubscriptionStatus): void {
+    this.deps.onStatus(status);
+    if (status.state === "retrying" && this.everLive && status.attempt === 0) {
+      this.rejoining = new Set(this.deps.members.authors());
+      this.list.notice("Connection lost. Reconnecting…", "warn");
+    }
+  }
+
+  private handle(event: RoomEvent): void {
+    const e = event.event;
+    if (e.case !== "typing" && e.case !== "heartbeat") this.deps.onActivity();
+    switch (e.case) {
+      case "ready": {
+        if (this.everLive) this.list.notice("Reconnected.");
+        this.everLive = true;
+        this.typing.clear();
+        this.deps.members.reset(e.value.members, e.value.memberId);
+        this.rejoinQuietUntil = Date.now() + REJOIN_QUIET_MS;
+        for (const m of e.value.members) this.rejoining.delete(m.author);
+        break;
+      }
+      case "message":
+        this.typing.set(e.value.author, false);
+        this.list.append(e.value);
+        break;
+      case "join": {
+        const isNew = this.deps.members.add(e.value.memberId, e.value.author);
+        const quiet = this.rejoining.has(e.value.author) && Date.now() < this.rejoinQuietUntil;
+        this.rejoining.delete(e.value.author);
+        if (isNew && !quiet) this.list.notice(`${e.value.author} joined`);
+        break;
+      }
+      case "leave": {
+        const { author, gone } = this.deps.members.remove(e.value.memberId);
+        if (gone) {
+          this.typing.set(author, false);
+          this.list.notice(`${author} left`);
+        }
+        break;
+      }
+      case "typing":
+        this.typing.set(e.value.author, !e.value.stopped);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private send(text: string, clientMessageId: string): void {
+    this.list.addPending(clientMessageId, text);
+    this.deps.api
+      .send(this.room, this.deps.me, text, { clientMessageId, signal: this.stop.signal })
+      .catch((error: unknown) => {
+        if (this.stop.signal.aborted) return;
+        const reason = ConnectError.from(error).rawMessage;
+        this.list.failPending(clientMessageId, reason, () => this.retry(text, clientMessageId));
+      });
+  }
+
+  /** Retry with the same idempotency key: if the first try was stored after all, it is not stored twice. */
+  private retry(text: string, clientMessageId: string): void {
+    this.deps.api
+      .send(this.room, this.deps.me, text, { clientMessageId, signal: this.stop.signal })
+      .catch((error: unknown) => {
+        const reason = ConnectError.from(error).rawMessage;
+        this.list.failPending(clientMessageId, reason, () => this.retry(text, clientMessageId));
+      });
+  }
+}

@@ -1,0 +1,70 @@
+import type * as http2 from "node:http2";
+import { connectH2, startCall } from "./grpc-h2.js";
+import type { IdleJob } from "./jobs.js";
+import { connectRawWs, type RawWs } from "./raw-ws.js";
+import { portOf, type Runner } from "./runner.js";
+import { subscribeFrame } from "./subscribe-runner.js";
+import { MeasuredWindow } from "./window.js";
+
+/** Connections are opened in batches: thousands at once would overflow the listen backlog. */
+const BATCH = 100;
+
+/**
+ * Hold idle subscriptions open: `connections` with `streamsPerConnection`
+ * each at setup, `growBy` more on each connection on "start". Each step
+ * resolves once every new stream has been answered.
+ */
+export async function idleRunner(job: IdleJob): Promise<Runner> {
+  const w = new MeasuredWindow();
+  let closing = false;
+  const sessions: http2.ClientHttp2Session[] = [];
+  const sockets: RawWs[] = [];
+  let stream = 0;
+  const nextRoom = () => `idle-${stream++ % job.rooms}`;
+  const open = (session: http2.ClientHttp2Session) =>
+    new Promise<void>((resolve) => {
+      startCall(
+        session,
+        "Subscribe",
+        {
+          onData: () => resolve(),
+          onEnd: (status) => {
+            resolve();
+            if (!closing) w.error(status);
+          },
+        },
+        subscribeFrame(nextRoom()),
+      );
+    });
+  const openMany = (session: http2.ClientHttp2Session, n: number) =>
+    Promise.all(Array.from({ length: n }, () => open(session)));
+
+  for (let c = 0; c < job.connections; c += BATCH) {
+    const batch = Array.from({ length: Math.min(BATCH, job.connections - c) }, async () => {
+      if (job.wire === "ws") {
+        const path = `/subscribe?room=${nextRoom()}`;
+        sockets.push(await connectRawWs(portOf(job.url), path, () => undefined));
+        return;
+      }
+      const session = await connectH2(job.url);
+      sessions.push(session);
+      await openMany(session, job.streamsPerConnection);
+    });
+    await Promise.all(batch);
+  }
+  return {
+    async start() {
+      for (let c = 0; c < sessions.length; c += BATCH) {
+        await Promise.all(sessions.slice(c, c + BATCH).map((s) => openMany(s, job.growBy)));
+      }
+    },
+    mark: () => w.mark(),
+    stop: () => w.result(),
+    async close() {
+      closing = true;
+      for (const s of sessions) s.destroy();
+      for (const s of sockets) s.close();
+      return w.successes;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { startAgent } from "../suite/agents.js";
+import { AGENT_MAX_SECONDS, type SuiteContext, startFor } from "../suite/context.js";
+import { errorCount, latencyOf, measureWindow, median, perSecond } from "../suite/measure.js";
+import type { Row } from "../suite/row.js";
+import type { Target } from "../suite/targets.js";
+
+/**
+ * Fan-out: one room, many subscribers over a few connections. First the
+ * publisher sends as fast as messages are delivered (a probe subscriber
+ * bounds how far it runs ahead): deliveries per second. Then it sends at
+ * half that message rate: end-to-end latency from the stamp in each text.
+ */
+export async function fanOut(ctx: SuiteContext): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const name of ctx.targets) {
+    const target = await startFor(ctx, name, true);
+    try {
+      rows.push(...(await fanOutOn(ctx, target)));
+    } finally {
+      await target.stop();
+    }
+  }
+  return rows;
+}
+
+async function fanOutOn(ctx: SuiteContext, target: Target): Promise<Row[]> {
+  const { sizes } = ctx;
+  const s = sizes.fanOut;
+  const run = async (room: string, rate: number | null) => {
+    const [subscribers, publisher] = await Promise.all([
+      startAgent(
+        {
+          kind: "subscribe",
+          wire: target.wire,
+          url: target.url,
+          rooms: [room],
+          streams: s.subscribers,
+          connections: s.connections,
+          latency: rate !== null,
+        },
+        AGENT_MAX_SECONDS,
+      ),
+      startAgent(
+        {
+          kind: "publish",
+          wire: target.wire,
+          url: target.url,
+          rooms: [room],
+          textBytes: sizes.textBytes,
+          window: s.window,
+          rate,
+          maxLag: s.maxLag,
+        },
+        AGENT_MAX_SECONDS,
+      ),
+    ]);
+    try {
+      return await measureWindow(
+        target.pid,
+        { subscribers, publisher },
+        sizes.warmupMs,
+        sizes.measureMs,
+      );
+    } finally {
+      await publisher.close();
+      await subscribers.close();
+    }
+  };
+
+  const max = [];
+  for (let r = 0; r < sizes.runs; r++) {
+    const w = await run(`fan-max-${r}`, null);
+    max.push(w);
+    ctx.log(
+      `fan-out ${target.name} run ${r + 1}: ${perSecond(w.results.subscribers).toFixed(0)} deliveries/s, server ${w.serverCpu.toFixed(0)}% load ${w.loadCpu.toFixed(0)}% machine ${w.machineCpu.toFixed(0)}%`,
+    );
+  }
+  const messageRate = median(max.map((w) => perSecond(w.results.publisher)));
+  const halfRate = Math.max(1, Math.round(messageRate / 2));
+  const lat = [];
+  for (let r = 0; r < sizes.runs; r++) {
+    const w = await run(`fan-lat-${r}`, halfRate);
+    lat.push(w);
+    const l = latencyOf([w.results.subscribers]);
+    ctx.log(
+      `fan-out latency ${target.name} run ${r + 1}: ${halfRate} msg/s, p50 ${l.p50} ms p99 ${l.p99} ms`,
+    );
+  }
+  const deliveries = max.map((w) => perSecond(w.results.subscribers));
+  const latency = latencyOf(lat.map((w) => w.results.subscribers));
+  return [
+    {
+      scenario: "fan-out",
+      target: target.name,
+      unit: "deliveries/s",
+      higherIsBetter: true,
+      value: median(deliveries),
+      runs: deliveries,
+      serverCpu: median(max.map((w) => w.serverCpu)),
+      loadCpu: median(max.map((w) => w.loadCpu)),
+      machineCpu: median(max.map((w) => w.machineCpu)),
+      errors: max.reduce((n, w) => n + errorCount(w.results.subscribers), 0),
+      note: `${ctx.sizes.fanOut.subscribers} subscribers, ${messageRate.toFixed(0)} msg/s`,
+    },
+    {
+      scenario: "fan-out latency",
+      target: target.name,
+      unit: "p99 ms",
+      higherIsBetter: false,
+      value: latency.p99,
+      runs: lat.map((w) => latencyOf([w.results.subscribers]).p99),
+      p50Ms: latency.p50,
+      p99Ms: latency.p99,
+      serverCpu: median(lat.map((w) => w.serverCpu)),
+      loadCpu: median(lat.map((w) => w.loadCpu)),
+      machineCpu: median(lat.map((w) => w.machineCpu)),
+      errors: lat.reduce((n, w) => n + errorCount(w.results.subscribers), 0),
+      note: `at ${halfRate} msg/s (half of max)`,
+    },
+  ];
+}

@@ -1,0 +1,49 @@
+/** Every size and duration of a suite run, so that quick mode is the same code on smaller numbers. */
+export interface Sizes {
+  runs: number;
+  warmupMs: number;
+  measureMs: number;
+  /** Wait after idle streams are open before reading the server's RSS. */
+  settleMs: number;
+  fanOut: { subscribers: number; connections: number; window: number; maxLag: number };
+  manyRooms: { rooms: number; perRoom: number; connections: number; window: number };
+  echo: { streams: number; depth: number };
+  idle: {
+    /** Connections of the reference point, and of the shared-connection measure. */
+    connections: number;
+    streamsPerConnection: number;
+    /** Connections of the one-stream-each measure. */
+    manyConnections: number;
+  };
+  append: { senders: number; connections: number; rooms: number };
+  /** Size of every message text, in characters. */
+  textBytes: number;
+}
+
+/** The full suite, as the issue specifies it. */
+export const FULL: Sizes = {
+  runs: 3,
+  warmupMs: 1000,
+  measureMs: 5000,
+  settleMs: 1500,
+  fanOut: { subscribers: 1000, connections: 50, window: 64, maxLag: 256 },
+  manyRooms: { rooms: 1000, perRoom: 10, connections: 100, window: 64 },
+  echo: { streams: 100, depth: 2 },
+  idle: { connections: 100, streamsPerConnection: 100, manyConnections: 5000 },
+  append: { senders: 64, connections: 4, rooms: 8 },
+  textBytes: 100,
+};
+
+/** A smoke run: every scenario and target end to end in seconds. */
+export const QUICK: Sizes = {
+  runs: 1,
+  warmupMs: 150,
+  measureMs: 350,
+  settleMs: 300,
+  fanOut: { subscribers: 40, connections: 4, window: 16, maxLag: 64 },
+  manyRooms: { rooms: 10, perRoom: 3, connections: 4, window: 16 },
+  echo: { streams: 10, depth: 2 },
+  idle: { connections: 10, streamsPerConnection: 50, manyConnections: 200 },
+  append: { senders: 8, connections: 2, rooms: 2 },
+  textBytes: 100,
+};

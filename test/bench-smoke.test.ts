@@ -1,0 +1,126 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The benchmark suite's quick mode, end to end: real servers (Parley and both
+// baselines) and load generators in their own processes. It checks that
+// every scenario yields a figure for every target, never how fast: speed is
+// for the bench scripts to print.
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Rows every quick run must print: scenario -> targets. */
+const EXPECTED: Record<string, string[]> = {
+  "fan-out": ["parley", "grpc-js", "ws"],
+  "fan-out latency": ["parley", "grpc-js", "ws"],
+  "many rooms": ["parley", "grpc-js", "ws"],
+  echo: ["parley", "grpc-js", "ws"],
+  "idle stream": ["parley", "grpc-js"],
+  "idle connection": ["parley", "grpc-js", "ws"],
+  "durable append (sqlite)": ["parley"],
+  "durable append (memory)": ["parley"],
+};
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runQuick(outDir: string): Promise<Run> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/run.ts", "--quick", "--out", outDir],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 170_000);
+  return new Promise((resolve) => {
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const cellsOf = (line: string) =>
+  line
+    .slice(1, -1)
+    .split("|")
+    .map((c) => c.trim());
+
+/** The table's data rows, column name -> cell, keyed by "scenario|target". */
+function tableRows(stdout: string): Map<string, Record<string, string>> {
+  const lines = stdout.split("\n").filter((l) => l.startsWith("| "));
+  const header = cellsOf(lines[0] ?? "");
+  const rows = new Map<string, Record<string, string>>();
+  for (const line of lines.slice(1)) {
+    if (line.startsWith("| ---")) continue;
+    const cells = cellsOf(line);
+    rows.set(
+      `${cells[0]}|${cells[1]}`,
+      Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ""])),
+    );
+  }
+  return rows;
+}
+
+const figure = (cell: string | undefined) => Number((cell ?? "").replaceAll(",", ""));
+
+describe("npm run bench -- --quick", () => {
+  const outDir = mkdtempSync(join(tmpdir(), "parley-bench-smoke-"));
+  let run: Run;
+
+  beforeAll(async () => {
+    run = await runQuick(outDir);
+  }, 180_000);
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it("exits 0 and prints one row per scenario and target, each with a positive figure", () => {
+    expect(run.code, run.stderr).toBe(0);
+    const rows = tableRows(run.stdout);
+    const expected = Object.entries(EXPECTED).flatMap(([s, targets]) =>
+      targets.map((t) => `${s}|${t}`),
+    );
+    expect([...rows.keys()].sort()).toEqual(expected.sort());
+    for (const [key, row] of rows) {
+      const value = figure(row.value);
+      expect(Number.isFinite(value) && value > 0, `${key}: ${row.value}`).toBe(true);
+      expect(row.errors, `${key} errors`).toBe("0");
+    }
+    for (const [key, row] of rows) {
+      if (!key.startsWith("fan-out latency|") && !key.startsWith("echo|")) continue;
+      expect(figure(row["p50 ms"]), key).toBeGreaterThan(0);
+      expect(figure(row["p99 ms"]), key).toBeGreaterThanOrEqual(figure(row["p50 ms"]));
+    }
+    for (const [key, row] of rows) {
+      if (key.startsWith("idle")) continue;
+      expect(figure(row["server CPU"]?.replace("%", "")), key).toBeGreaterThan(0);
+      expect(figure(row["load CPU"]?.replace("%", "")), key).toBeGreaterThan(0);
+    }
+  });
+
+  it("writes the figures as JSON and a chart as SVG", () => {
+    const files = readdirSync(outDir).sort();
+    const json = files.find((f) => f.endsWith("-quick.json"));
+    const svg = files.find((f) => f.endsWith("-quick.svg"));
+    expect(json && svg, files.join(", ")).toBeTruthy();
+    const results = JSON.parse(readFileSync(join(outDir, json as string), "utf8")) as {
+      rows: { scenario: string; target: string; value: number }[];
+    };
+    expect(results.rows).toHaveLength(tableRows(run.stdout).size);
+    const chart = readFileSync(join(outDir, svg as string), "utf8");
+    expect(chart.startsWith("<svg")).toBe(true);
+    for (const scenario of Object.keys(EXPECTED)) expect(chart).toContain(scenario);
+  });
+});

@@ -246,10 +246,69 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       );
     });
 
+    it("keeps the view where the reader scrolled when a message arrives, and offers a jump to it", async () => {
+      const scroller = ".messages";
+      await alice.$eval(scroller, (el) => {
+        el.scrollTop = 120;
+      });
+      const before = await alice.$eval(scroller, (el) => el.scrollTop);
+      const count = (await rows(alice)).length;
+      const carol = chatClient(server.url, "connect-h1");
+      await carol.send({ room: ROOM, author: "carol", text: "one more thing" });
+      await alice.waitForFunction((n) => document.querySelectorAll("[data-seq]").length > n, count);
+      expect(await alice.$eval(scroller, (el) => el.scrollTop)).toBe(before);
+      expect(await alice.textContent(".jump")).toBe("1 new message ↓");
+      await alice.click(".jump");
+      const gap = await alice.$eval(
+        scroller,
+        (el) => el.scrollHeight - el.scrollTop - el.clientHeight,
+      );
+      expect(gap).toBeLessThan(2);
+      expect(await alice.isHidden(".jump")).toBe(true);
+    });
+
+    it("loads earlier messages with History when the reader scrolls to the top, keeping the view", async () => {
+      const room = "long-history";
+      const carol = chatClient(server.url, "connect-h1");
+      for (let i = 1; i <= 120; i++) await carol.send({ room, author: "carol", text: `line ${i}` });
+      // alice's context remembers her name: the room opens directly.
+      const page = await alice.context().newPage();
+      await page.goto(`${server.url}/#${room}`);
+      await page.waitForSelector(".status[data-state=connected]");
+      const seqs = async () => (await rows(page)).map((r) => r[0]);
+      const range = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      expect(await seqs()).toEqual(range(71, 120));
+
+      for (const [first, edge] of [
+        [21, "Scroll up for earlier messages"],
+        [1, `This is the beginning of #${room}.`],
+      ] as const) {
+        const top = await page.$eval("[data-seq]", (el) => (el as HTMLElement).dataset.seq);
+        await page.$eval(".messages", (el) => {
+          el.scrollTop = 0;
+        });
+        await page.waitForFunction(
+          (n) => document.querySelector("[data-seq]")?.getAttribute("data-seq") === String(n),
+          first,
+        );
+        expect(await seqs()).toEqual(range(first, 120));
+        expect(await page.textContent(".history-edge")).toBe(edge);
+        // The message that was at the top is still in view: the list grew above it.
+        const visible = await page.$eval(`[data-seq='${top}']`, (el) => {
+          const box = el.getBoundingClientRect();
+          const view = (document.querySelector(".messages") as HTMLElement).getBoundingClientRect();
+          return box.top >= view.top && box.bottom <= view.bottom;
+        });
+        expect(visible).toBe(true);
+      }
+      await page.close();
+    });
+
     it("leaves screenshots of the chat at desktop and phone width", async () => {
       await send(bob, "Nice: the restart did not cost us a single message.");
       await send(alice, "Confirmed here too, all in order. Shipping it!");
-      await alice.waitForSelector(`[data-seq='${32 + 2}']`);
+      await alice.waitForSelector(`[data-seq='${32 + 1 + 2}']`);
       await bob.fill(".composer textarea", "On my way");
       await alice.waitForFunction(
         () => document.querySelector(".typing")?.textContent === "bob is typing…",

@@ -90,9 +90,12 @@ export class RoomView {
         for await (const event of events) this.handle(event);
         return;
       } catch (error) {
-        if (error instanceof ResumeFailedError && error.reason === "epochChanged") {
+        // The server cannot continue without a hole: say so, and start again from what it has.
+        if (error instanceof ResumeFailedError) {
           this.list.notice(
-            "This room's history was reset on the server; showing it afresh.",
+            error.reason === "epochChanged"
+              ? "This room's history was reset on the server; showing it afresh."
+              : `Some messages after #${error.lastSeq ?? 0} are no longer kept on the server; showing what it has.`,
             "warn",
           );
           continue;

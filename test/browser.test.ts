@@ -318,5 +318,18 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await bob.screenshot({ path: SCREENSHOTS.phone });
       expect(await alice.title()).toBe(`#${ROOM} — Parley`);
     });
+
+    it("tells alice when bob closes his tab, and lists him no more", async () => {
+      await bob.context().close();
+      await alice.waitForSelector(".notice:text-is('bob left')");
+      expect(
+        await alice.$$eval(".member", (els) => els.map((el) => el.getAttribute("data-name"))),
+      ).toEqual(["alice"]);
+      // His EventSource (a nameless member) goes too; it may close a moment after the page's stream.
+      const rpc = chatClient(server.url, "connect-h1");
+      await expect
+        .poll(async () => (await rpc.listMembers({ room: ROOM })).members.map((m) => m.author))
+        .toEqual(["alice"]);
+    });
   },
 );

@@ -11,7 +11,8 @@ import type { RequestHandler } from "./one-port.js";
  */
 export function withWritesReleasedOnClose(handler: RequestHandler): RequestHandler {
   return (req, res) => {
-    if (!("stream" in req)) res.once("close", () => res.emit("drain"));
+    // After the other 'close' listeners (connect-node's aborts the call's signal first).
+    if (!("stream" in req)) res.once("close", () => setImmediate(() => res.emit("drain")));
     handler(req, res);
   };
 }

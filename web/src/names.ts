@@ -1,5 +1,6 @@
 /** The contract's rules, checked in the page too so a person gets told before sending. */
 export const TEXT_MAX = 500;
+/** Display names: at most this many characters after trimming. */
 export const AUTHOR_MAX = 32;
 const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 

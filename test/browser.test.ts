@@ -319,6 +319,37 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(await alice.title()).toBe(`#${ROOM} — Parley`);
     });
 
+    it("starts a room afresh, saying so, when a restarted server has a new log (memory store)", async () => {
+      const port = await freePort();
+      const memoryArgs = ["--port", String(port), "--host", "127.0.0.1", "--store", "memory:"];
+      let memory = await spawnServer([...memoryArgs, "--web-dir", join(dir, "web")]);
+      try {
+        const rpc = () => chatClient(memory.url, "connect-h1");
+        await rpc().send({ room: "fleeting", author: "carol", text: "from the old log" });
+        const page = await alice.context().newPage();
+        await page.goto(`${memory.url}/#fleeting`);
+        // Another port is another origin: the name must be chosen again.
+        await page.fill("#display-name", "alice");
+        await page.click("text=Start chatting");
+        await page.waitForSelector("[data-seq='1']");
+        memory.process.kill("SIGTERM");
+        await memory.exited;
+        memory = await spawnServer([...memoryArgs, "--web-dir", join(dir, "web")]);
+        await rpc().send({ room: "fleeting", author: "carol", text: "from the new log" });
+        await page.waitForSelector(
+          '.notice:text-is("This room\'s history was reset on the server; showing it afresh.")',
+        );
+        await page.waitForFunction(
+          () => document.querySelector("[data-seq='1'] .body")?.textContent === "from the new log",
+        );
+        expect(await rows(page)).toEqual([[1, "carol", "from the new log"]]);
+        await page.close();
+      } finally {
+        memory.process.kill("SIGKILL");
+        await memory.exited;
+      }
+    });
+
     it("tells alice when bob closes his tab, and lists him no more", async () => {
       await bob.context().close();
       await alice.waitForSelector(".notice:text-is('bob left')");

@@ -75,10 +75,12 @@ export class RoomView {
   private async run(): Promise<void> {
     const { api, me } = this.deps;
     const signal = this.stop.signal;
+    let why = "";
     while (!signal.aborted) {
       const page = await this.firstPage();
       if (!page) return;
       this.list.reset(page.messages, page.hasMore);
+      if (why !== "") this.list.notice(why, "warn");
       try {
         const events = api.subscribe(this.room, {
           sinceSeq: Number(page.lastSeq),
@@ -92,12 +94,10 @@ export class RoomView {
       } catch (error) {
         // The server cannot continue without a hole: say so, and start again from what it has.
         if (error instanceof ResumeFailedError) {
-          this.list.notice(
+          why =
             error.reason === "epochChanged"
               ? "This room's history was reset on the server; showing it afresh."
-              : `Some messages after #${error.lastSeq ?? 0} are no longer kept on the server; showing what it has.`,
-            "warn",
-          );
+              : `Some messages after #${error.lastSeq ?? 0} are no longer kept on the server; showing what it has.`;
           continue;
         }
         const message = error instanceof ConnectError ? error.rawMessage : String(error);

@@ -1,8 +1,4 @@
-// Summarise a V8 CPU profile (node --cpu-prof): self time by area (package
-// or source folder) and by function. Usage:
-//   npx tsx bench/report/profile-summary.ts FILE.cpuprofile [--top 25]
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 
 interface ProfileNode {
   id: number;
@@ -28,36 +24,37 @@ export function areaOf(url: string, functionName: string): string {
   return url;
 }
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { top: { type: "string", default: "25" } },
-});
-const file = positionals[0];
-if (!file) throw new Error("usage: profile-summary FILE.cpuprofile [--top N]");
-const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => {
-  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-});
-const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-const areas = new Map<string, number>();
-const functions = new Map<string, number>();
-for (const [id, us] of selfUs) {
-  const frame = byId.get(id)?.callFrame;
-  if (!frame) continue;
-  const area = areaOf(frame.url, frame.functionName);
-  areas.set(area, (areas.get(area) ?? 0) + us);
-  const fn = `${frame.functionName || "(anonymous)"} ${area}:${frame.lineNumber + 1}`;
-  functions.set(fn, (functions.get(fn) ?? 0) + us);
-}
-const top = Number(values.top);
-const show = (title: string, m: Map<string, number>) => {
-  console.log(`\n${title}`);
-  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+/**
+ * Summarise a V8 CPU profile (node --cpu-prof): the share of self time by
+ * area (npm package, source folder, or runtime bucket such as "(garbage
+ * collector)") and by function, as text.
+ */
+export function summariseProfile(file: string, top = 25): string {
+  const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const areas = new Map<string, number>();
+  const functions = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const frame = byId.get(id)?.callFrame;
+    if (!frame) continue;
+    const area = areaOf(frame.url, frame.functionName);
+    areas.set(area, (areas.get(area) ?? 0) + us);
+    const fn = `${frame.functionName || "(anonymous)"} ${area}:${frame.lineNumber + 1}`;
+    functions.set(fn, (functions.get(fn) ?? 0) + us);
   }
-};
-console.log(`${file}: ${(total / 1e6).toFixed(1)} s of samples`);
-show("self time by area", areas);
-show("self time by function", functions);
+  const lines = [`${(total / 1e6).toFixed(1)} s of samples`];
+  const show = (title: string, m: Map<string, number>) => {
+    lines.push("", title);
+    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+      lines.push(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+    }
+  };
+  show("self time by area", areas);
+  show("self time by function", functions);
+  return lines.join("\n");
+}

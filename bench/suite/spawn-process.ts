@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root: every bench process runs from there. */
@@ -17,7 +19,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 export interface ServerProcess {
   readonly url: string;
   readonly pid: number;
-  /** Ask it to stop (SIGTERM) and wait; SIGKILL after 10 s. */
+  /** Ask it to stop (SIGTERM) and wait; SIGKILL after 30 s (a CPU profile takes a while to write). */
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,9 @@ export async function spawnListening(
     }, 30_000);
     const onData = (d: Buffer) => {
       out += d.toString();
+      // BENCH_LOG_DIR keeps every server's output, for when one misbehaves.
+      const dir = process.env.BENCH_LOG_DIR;
+      if (dir) appendFileSync(join(dir, `server-${child.pid}.log`), d);
       const m = listening.exec(out);
       if (m?.[1]) {
         clearTimeout(timer);
@@ -74,7 +79,7 @@ export async function spawnListening(
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       await exited;
       clearTimeout(timer);
     },

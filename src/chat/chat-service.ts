@@ -1,11 +1,12 @@
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { ChatService } from "../../gen/chat/v1/chat_pb.js";
+import { type ChatService, SubscribeResponseSchema } from "../../gen/chat/v1/chat_pb.js";
 import { toChatMessage } from "../rooms/room-event.js";
 import type { RoomHub } from "../rooms/room-hub.js";
 import type { MessageLog } from "../store/message-log.js";
 import { abortable } from "./abortable.js";
 import { runChat } from "./chat-stream.js";
+import { eventResponses } from "./event-responses.js";
 import { readHistory } from "./history.js";
 import { runListener } from "./listener.js";
 import { presenceHandlers } from "./presence.js";
@@ -42,8 +43,12 @@ export function createChatService(hub: RoomHub, log: MessageLog): ServiceImpl<ty
       const author = req.author === "" ? "" : validAuthor("author", req.author);
       const epoch = validEpoch("epoch", req.epoch);
       const sinceSeq = req.sinceSeq === undefined ? undefined : validSeq("since_seq", req.sinceSeq);
-      for await (const events of hub.subscribe(room, { author, epoch, sinceSeq }, ctx.signal)) {
-        yield { events };
+      const respond = eventResponses(
+        SubscribeResponseSchema,
+        ctx.requestHeader.get("content-type"),
+      );
+      for await (const batch of hub.stream(room, { author, epoch, sinceSeq }, ctx.signal)) {
+        yield respond(batch);
       }
     },
 

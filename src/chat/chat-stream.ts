@@ -1,7 +1,12 @@
 import type { HandlerContext } from "@connectrpc/connect";
-import type { ChatRequest, ChatResponse } from "../../gen/chat/v1/chat_pb.js";
+import {
+  type ChatRequest,
+  type ChatResponse,
+  ChatResponseSchema,
+} from "../../gen/chat/v1/chat_pb.js";
 import type { RoomHub } from "../rooms/room-hub.js";
 import { abortable } from "./abortable.js";
+import { eventResponses } from "./event-responses.js";
 import {
   invalidArgument,
   validAuthor,
@@ -59,8 +64,9 @@ export async function* runChat(
   // A failed post ends the event stream with the post's error.
   posts.catch((error: unknown) => stopPosts.abort(error));
   try {
-    for await (const events of hub.subscribe(room, { author, epoch, sinceSeq }, signal)) {
-      yield { events };
+    const respond = eventResponses(ChatResponseSchema, ctx.requestHeader.get("content-type"));
+    for await (const batch of hub.stream(room, { author, epoch, sinceSeq }, signal)) {
+      yield respond(batch);
     }
   } finally {
     // Aborting rejects the posts loop's pending read, which ends `it`.

@@ -1,4 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type ChatMessage,
@@ -9,11 +10,18 @@ import {
 import type { RoomHead, StoredMessage } from "../store/message-log.js";
 
 /**
- * A room event on its way to subscribers. It is built once per occurrence and
- * shared by every subscriber's queue.
+ * A room event on its way to subscribers. It is built and encoded once per
+ * occurrence and shared by every subscriber's queue: a response to a binary
+ * client reuses `field`, never encoding the event again.
  */
 export interface QueuedEvent {
   readonly event: RoomEvent;
+  /**
+   * The event's protobuf encoding preceded by its length (a varint): the
+   * bytes that follow a length-delimited field's tag, as in
+   * `repeated RoomEvent events = 1`.
+   */
+  readonly field: Uint8Array;
   /** The message seq, or 0 for ephemeral events (join, leave, heartbeat). */
   readonly seq: number;
   /** Encoded size in bytes, charged against each subscriber's queue budget. */
@@ -35,14 +43,19 @@ export function toChatMessage(m: StoredMessage): ChatMessage {
   });
 }
 
-function queued(event: RoomEvent, seq: number, skipMember?: string): QueuedEvent {
-  const size = toBinary(RoomEventSchema, event).byteLength;
-  return skipMember === undefined ? { event, seq, size } : { event, seq, size, skipMember };
+/** Encode an event once, for every subscriber that will receive it. */
+export function queuedEvent(event: RoomEvent, seq: number, skipMember?: string): QueuedEvent {
+  const bytes = toBinary(RoomEventSchema, event);
+  const field = new BinaryWriter().bytes(bytes).finish();
+  const size = bytes.byteLength;
+  return skipMember === undefined
+    ? { event, field, seq, size }
+    : { event, field, seq, size, skipMember };
 }
 
 /** A stored message as an event. */
 export function messageEvent(m: StoredMessage): QueuedEvent {
-  return queued(
+  return queuedEvent(
     create(RoomEventSchema, { event: { case: "message", value: toChatMessage(m) } }),
     m.seq,
   );
@@ -50,7 +63,7 @@ export function messageEvent(m: StoredMessage): QueuedEvent {
 
 /** Another member joined; not delivered to that member itself. */
 export function joinEvent(memberId: string, author: string): QueuedEvent {
-  return queued(
+  return queuedEvent(
     create(RoomEventSchema, { event: { case: "join", value: { memberId, author } } }),
     0,
     memberId,
@@ -59,7 +72,7 @@ export function joinEvent(memberId: string, author: string): QueuedEvent {
 
 /** Another member left; not delivered to that member itself. */
 export function leaveEvent(memberId: string, author: string): QueuedEvent {
-  return queued(
+  return queuedEvent(
     create(RoomEventSchema, { event: { case: "leave", value: { memberId, author } } }),
     0,
     memberId,
@@ -68,7 +81,7 @@ export function leaveEvent(memberId: string, author: string): QueuedEvent {
 
 /** An idle stream's keep-alive, with the room's last seq. */
 export function heartbeatEvent(lastSeq: number): QueuedEvent {
-  return queued(
+  return queuedEvent(
     create(RoomEventSchema, {
       event: {
         case: "heartbeat",
@@ -85,8 +98,8 @@ export function readyEvent(
   head: RoomHead,
   memberId: string,
   members: readonly { memberId: string; author: string }[] = [],
-): RoomEvent {
-  return create(RoomEventSchema, {
+): QueuedEvent {
+  const event = create(RoomEventSchema, {
     event: {
       case: "ready",
       value: {
@@ -99,4 +112,5 @@ export function readyEvent(
       },
     },
   });
+  return queuedEvent(event, 0);
 }

@@ -1,7 +1,7 @@
 import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import type { AppendResult, MessageLog, NewMessage } from "../store/message-log.js";
 import { type Member, Room } from "./room.js";
-import { heartbeatEvent } from "./room-event.js";
+import { heartbeatEvent, type QueuedEvent } from "./room-event.js";
 import { type StreamRequest, streamRoom } from "./room-stream.js";
 import type { QueueLimits } from "./subscription.js";
 import { type TypingOptions, TypingTracker } from "./typing.js";
@@ -71,9 +71,21 @@ export class RoomHub {
     return live;
   }
 
-  /** A room's events for one subscriber; see streamRoom. */
-  subscribe(room: string, request: StreamRequest, signal: AbortSignal): AsyncIterable<RoomEvent[]> {
+  /**
+   * A room's events for one subscriber, each already encoded once for all
+   * subscribers (what Subscribe and Chat write); see streamRoom.
+   */
+  stream(room: string, request: StreamRequest, signal: AbortSignal): AsyncIterable<QueuedEvent[]> {
     return streamRoom(() => this.room(room), this.log, request, this.options, signal);
+  }
+
+  /** A room's events for one subscriber, as protobuf messages; see streamRoom. */
+  async *subscribe(
+    room: string,
+    request: StreamRequest,
+    signal: AbortSignal,
+  ): AsyncGenerator<RoomEvent[]> {
+    for await (const batch of this.stream(room, request, signal)) yield batch.map((q) => q.event);
   }
 
   /** Stop the heartbeat timer. Streams end through their abort signals. */

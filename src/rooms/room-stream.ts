@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import type { MessageLog } from "../store/message-log.js";
 import { checkResume, type ResumePoint, trimmedWhileReading } from "./resume-errors.js";
 import type { Room } from "./room.js";
-import { messageEvent, readyEvent } from "./room-event.js";
+import { messageEvent, type QueuedEvent, readyEvent } from "./room-event.js";
 import { type QueueLimits, Subscription } from "./subscription.js";
 
 /** How many stored messages one response carries while replaying history. */
@@ -33,7 +32,7 @@ export async function* streamRoom(
   request: StreamRequest,
   limits: QueueLimits,
   signal: AbortSignal,
-): AsyncGenerator<RoomEvent[]> {
+): AsyncGenerator<QueuedEvent[]> {
   // The room is looked up only when the stream starts: a Room object with no
   // subscribers is released, so one fetched earlier could be stale by now.
   const room = openRoom();
@@ -62,17 +61,17 @@ export async function* streamRoom(
         if (page[0]?.seq !== cursor + 1)
           throw trimmedWhileReading(room.name, cursor + 1, page[0]?.seq);
         cursor = page[page.length - 1]?.seq ?? cursor;
-        yield page.map((m) => messageEvent(m).event);
+        yield page.map(messageEvent);
       }
     };
 
     yield* readUpTo(head.lastSeq);
     for (;;) {
       const batch = await sub.take(signal);
-      let out: RoomEvent[] = [];
+      let out: QueuedEvent[] = [];
       for (const queued of batch) {
         if (queued.seq === 0) {
-          out.push(queued.event);
+          out.push(queued);
           continue;
         }
         if (queued.seq <= cursor) continue;
@@ -81,7 +80,7 @@ export async function* streamRoom(
           out = [];
           yield* readUpTo(queued.seq - 1);
         }
-        out.push(queued.event);
+        out.push(queued);
         cursor = queued.seq;
       }
       if (out.length > 0) yield out;

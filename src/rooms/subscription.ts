@@ -10,6 +10,23 @@ export interface QueueLimits {
 }
 
 /**
+ * Subscriptions with events waiting whose streams are asleep. They are woken
+ * together once per event-loop turn (setImmediate), not one by one as events
+ * arrive: everything published during the turn (a burst of messages, a
+ * thousand joins) then leaves as one response per subscriber instead of one
+ * response per event, and the per-response cost (framing, one HTTP/2 write)
+ * is paid once per turn.
+ */
+const sleepers: Subscription[] = [];
+let wakeScheduled = false;
+
+function wakeSleepers(): void {
+  wakeScheduled = false;
+  const due = sleepers.splice(0);
+  for (const sub of due) sub.wakeUp();
+}
+
+/**
  * One subscriber's bounded outgoing queue. The room pushes events into it
  * synchronously; the subscriber's stream takes them out in batches. When the
  * stream cannot keep up and the queue would overflow, the subscription fails
@@ -21,6 +38,8 @@ export class Subscription {
   private queuedBytes = 0;
   private failure: ConnectError | undefined;
   private wake: (() => void) | undefined;
+  private signal: AbortSignal | undefined;
+  private wakePending = false;
   /** When an event was last handed to the stream (ms), for heartbeats. */
   lastDeliveryMs = Date.now();
 
@@ -48,7 +67,14 @@ export class Subscription {
     }
     this.queue.push(event);
     this.queuedBytes += event.size;
-    this.wakeUp();
+    if (this.wake && !this.wakePending) {
+      this.wakePending = true;
+      sleepers.push(this);
+      if (!wakeScheduled) {
+        wakeScheduled = true;
+        setImmediate(wakeSleepers);
+      }
+    }
     return true;
   }
 
@@ -76,17 +102,19 @@ export class Subscription {
    * the subscription's failure, or with the signal's reason when it aborts.
    */
   async take(signal: AbortSignal): Promise<QueuedEvent[]> {
-    while (this.queue.length === 0 && !this.failure) {
-      signal.throwIfAborted();
-      await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        signal.addEventListener("abort", onAbort, { once: true });
-        this.wake = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+    if (this.queue.length === 0 && !this.failure) {
+      // One abort listener for the subscription's life, not one per wait:
+      // a stream that keeps up waits once per batch.
+      if (this.signal !== signal) {
+        this.signal = signal;
+        signal.addEventListener("abort", () => this.wakeUp(), { once: true });
+      }
+      while (this.queue.length === 0 && !this.failure) {
+        signal.throwIfAborted();
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+      }
     }
     if (this.failure) throw this.failure;
     signal.throwIfAborted();
@@ -97,7 +125,9 @@ export class Subscription {
     return batch;
   }
 
-  private wakeUp(): void {
+  /** Resume a stream waiting in take() (from the turn's wake-up, a failure or an abort). */
+  wakeUp(): void {
+    this.wakePending = false;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();

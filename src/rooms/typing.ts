@@ -1,6 +1,6 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { RoomEventSchema } from "../../gen/chat/v1/chat_pb.js";
-import type { QueuedEvent } from "./room-event.js";
+import { type QueuedEvent, queuedEvent } from "./room-event.js";
 
 /** How typing events are paced. */
 export interface TypingOptions {
@@ -21,8 +21,10 @@ interface Typist {
 
 /** A typing event; ephemeral (seq 0), delivered to every member, the typist's own streams too. */
 export function typingEvent(author: string, stopped: boolean): QueuedEvent {
-  const event = create(RoomEventSchema, { event: { case: "typing", value: { author, stopped } } });
-  return { event, seq: 0, size: toBinary(RoomEventSchema, event).byteLength };
+  return queuedEvent(
+    create(RoomEventSchema, { event: { case: "typing", value: { author, stopped } } }),
+    0,
+  );
 }
 
 /**

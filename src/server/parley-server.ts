@@ -66,6 +66,12 @@ export async function startParley(
       { matches: () => true, handle: webAppFiles(config.webDir) },
     ]),
     readMaxBytes: LIMITS.messageMaxBytes,
+    // Responses are never compressed (compressed requests are still
+    // accepted): a batch of room events is encoded once for every subscriber,
+    // and gzip per subscriber would redo that work n times over, on the hot
+    // path. It also keeps each subscriber's queue bound honest: a batch's
+    // bytes are the bytes that wait on the connection.
+    compressMinBytes: Number.MAX_SAFE_INTEGER,
     shutdownSignal: shutdown.signal,
   });
   const edge = withCors(config.corsOrigins, withSpecGrpcMessage(handler));

@@ -1,0 +1,83 @@
+// Profile Parley under the fan-out load: start it with node --cpu-prof, run
+// one fan-out window (publisher as fast as delivered) against it, stop it
+// and print where its CPU time went. Usage:
+//   npm run bench:profile [-- --subscribers 1000 --connections 50 --seconds 5
+//                          --warmup 1 --rate MSGS_PER_S --top 30]
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { summariseProfile } from "./report/profile-summary.js";
+import { startAgent } from "./suite/agents.js";
+import { AGENT_MAX_SECONDS } from "./suite/context.js";
+import { latencyOf, measureWindow, perSecond } from "./suite/measure.js";
+import { FULL } from "./suite/sizes.js";
+import { startTarget } from "./suite/targets.js";
+
+const { values } = parseArgs({
+  options: {
+    subscribers: { type: "string", default: String(FULL.fanOut.subscribers) },
+    connections: { type: "string", default: String(FULL.fanOut.connections) },
+    seconds: { type: "string", default: "5" },
+    rate: { type: "string" },
+    top: { type: "string", default: "30" },
+    warmup: { type: "string", default: "1" },
+  },
+});
+const dir = mkdtempSync(join(tmpdir(), "parley-profile-"));
+try {
+  const target = await startTarget("parley", {
+    store: `sqlite:${join(dir, "parley.db")}`,
+    nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+  });
+  const s = FULL.fanOut;
+  const started = performance.now();
+  const [subscribers, publisher] = await Promise.all([
+    startAgent(
+      {
+        kind: "subscribe",
+        wire: "grpc",
+        url: target.url,
+        rooms: ["profile"],
+        streams: Number(values.subscribers),
+        connections: Number(values.connections),
+        latency: true,
+      },
+      AGENT_MAX_SECONDS,
+    ),
+    startAgent(
+      {
+        kind: "publish",
+        wire: "grpc",
+        url: target.url,
+        rooms: ["profile"],
+        textBytes: FULL.textBytes,
+        window: s.window,
+        rate: values.rate === undefined ? null : Number(values.rate),
+        maxLag: s.maxLag,
+      },
+      AGENT_MAX_SECONDS,
+    ),
+  ]);
+  console.log(`subscribed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const w = await measureWindow(
+    target.pid,
+    { subscribers, publisher },
+    Number(values.warmup) * 1000,
+    Number(values.seconds) * 1000,
+  );
+  const { p50, p99 } = latencyOf([w.results.subscribers]);
+  console.log(
+    `p50 ${p50} ms, p99 ${p99} ms; ${perSecond(w.results.subscribers).toFixed(0)} deliveries/s, ${perSecond(w.results.publisher).toFixed(0)} msg/s, server ${w.serverCpu.toFixed(0)}%, load ${w.loadCpu.toFixed(0)}%, machine ${w.machineCpu.toFixed(0)}%`,
+  );
+  await publisher.close();
+  await subscribers.close();
+  await target.stop();
+  // The main thread's profile is the largest; tsx's loader thread writes a small one too.
+  const profiles = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  const main = profiles.sort().find((f) => /\.0\.\d+\.cpuprofile$/.test(f)) ?? profiles[0];
+  if (!main) throw new Error("the server wrote no CPU profile (did it exit cleanly?)");
+  console.log(summariseProfile(join(dir, main), Number(values.top)));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

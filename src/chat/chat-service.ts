@@ -13,9 +13,9 @@ import { presenceHandlers } from "./presence.js";
 import {
   validAuthor,
   validClientMessageId,
-  validEpoch,
   validRoom,
   validSeq,
+  validSubscription,
   validText,
 } from "./validate.js";
 
@@ -39,9 +39,7 @@ export function createChatService(hub: RoomHub, log: MessageLog): ServiceImpl<ty
     },
 
     async *subscribe(req, ctx) {
-      const room = validRoom("room", req.room);
-      const author = req.author === "" ? "" : validAuthor("author", req.author);
-      const epoch = validEpoch("epoch", req.epoch);
+      const { room, author, epoch } = validSubscription(req);
       const sinceSeq = req.sinceSeq === undefined ? undefined : validSeq("since_seq", req.sinceSeq);
       const respond = eventResponses(
         SubscribeResponseSchema,

@@ -1,6 +1,6 @@
 import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import type { RoomHub } from "../rooms/room-hub.js";
-import { validAuthor, validEpoch, validRoom } from "./validate.js";
+import { validSubscription } from "./validate.js";
 
 /** A subscription request in plain values (seqs as numbers). */
 export interface RoomEventsRequest {
@@ -21,9 +21,7 @@ export interface RoomEventsRequest {
  */
 export function roomEvents(hub: RoomHub) {
   return (request: RoomEventsRequest, signal: AbortSignal): AsyncIterable<RoomEvent[]> => {
-    const room = validRoom("room", request.room);
-    const author = request.author === "" ? "" : validAuthor("author", request.author);
-    const epoch = validEpoch("epoch", request.epoch);
+    const { room, author, epoch } = validSubscription(request);
     return hub.subscribe(room, { author, epoch, sinceSeq: request.sinceSeq }, signal);
   };
 }

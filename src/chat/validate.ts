@@ -91,3 +91,16 @@ export function validSeq(field: string, value: bigint): number {
   }
   return Number(value);
 }
+
+/** The fields every subscription shares (Subscribe, the SSE gateway), validated. */
+export function validSubscription(req: { room: string; author: string; epoch: string }): {
+  room: string;
+  author: string;
+  epoch: string;
+} {
+  return {
+    room: validRoom("room", req.room),
+    author: req.author === "" ? "" : validAuthor("author", req.author),
+    epoch: validEpoch("epoch", req.epoch),
+  };
+}

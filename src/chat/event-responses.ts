@@ -19,22 +19,35 @@ export function isBinaryContentType(contentType: string | null): boolean {
 const EVENTS_TAG = 0x0a;
 
 /**
- * The bytes that follow the first `events` tag: the first event's field
- * bytes, then tag + field bytes for every other event. One unknown-field
- * entry carries them all, so the writer copies the batch once instead of
- * allocating per event.
+ * Copy the batch's events into one buffer after `headroom` free bytes: each
+ * event's field bytes preceded by the tag, except (withFirstTag false) the
+ * first, whose tag the caller writes.
  */
-function concatFields(batch: readonly QueuedEvent[]): Uint8Array {
-  let length = batch.length - 1;
+function writeEvents(
+  batch: readonly QueuedEvent[],
+  headroom: number,
+  withFirstTag: boolean,
+): Buffer {
+  let length = headroom + batch.length - (withFirstTag ? 0 : 1);
   for (const q of batch) length += q.field.length;
-  const out = new Uint8Array(length);
-  let at = 0;
+  const out = Buffer.allocUnsafe(length);
+  let at = headroom;
   for (const q of batch) {
-    if (at > 0) out[at++] = EVENTS_TAG;
+    if (withFirstTag || at > headroom) out[at++] = EVENTS_TAG;
     out.set(q.field, at);
     at += q.field.length;
   }
   return out;
+}
+
+/**
+ * The encoding of a response message holding the batch's events (a
+ * SubscribeResponse or ChatResponse: `repeated RoomEvent events = 1` is their
+ * only field), after `headroom` bytes left free for a frame prefix. Nothing
+ * is encoded again: the events' bytes are copied once.
+ */
+export function encodedEvents(batch: readonly QueuedEvent[], headroom: number): Buffer {
+  return writeEvents(batch, headroom, true);
 }
 
 /**
@@ -57,7 +70,7 @@ export function eventResponses<S extends EventsSchema>(schema: S, contentType: s
       const response = create(schema);
       if (batch.length > 0) {
         response.$unknown = [
-          { no: 1, wireType: WireType.LengthDelimited, data: concatFields(batch) },
+          { no: 1, wireType: WireType.LengthDelimited, data: writeEvents(batch, 0, false) },
         ];
       }
       return response;

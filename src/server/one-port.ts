@@ -3,6 +3,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import * as net from "node:net";
+import * as tls from "node:tls";
 
 /** The HTTP/2 connection preface every h2c client sends first. */
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
@@ -26,6 +27,14 @@ export interface ListenOptions {
    * and is destroyed, which ends its streams.
    */
   pingIntervalMs: number;
+  /**
+   * Offered every HTTP/2 stream first; a stream it declines (false) goes to
+   * `handler` through Node's HTTP/2 compatibility API.
+   */
+  takeHttp2Stream?: (
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+  ) => boolean;
 }
 
 /** A listening one-port server. */
@@ -60,38 +69,51 @@ export async function listenOnePort(
   const h1 = http.createServer();
   const h1Idle = trackIdleHttp1(h1);
   h1.on("request", handler as http.RequestListener);
+  // Neither h1 nor h2 listens: the listener below hands each connection to one of them.
+  const h2 = http2.createServer();
+  // A second HTTP/2 server that never sees a connection: Node's compatibility
+  // layer, which turns the streams h2 passes on into the (req, res) pairs
+  // `handler` takes, exactly as a server created with that handler would.
+  const compat = http2.createServer(
+    handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  );
+  const take = options.takeHttp2Stream ?? (() => false);
+  h2.on(
+    "stream",
+    (
+      stream: http2.ServerHttp2Stream,
+      headers: http2.IncomingHttpHeaders,
+      flags: number,
+      rawHeaders: string[],
+    ) => {
+      h2Streams.add(stream);
+      if (!take(stream, headers)) compat.emit("stream", stream, headers, flags, rawHeaders);
+    },
+  );
+  h2.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
+  const handOver = (socket: net.Socket, isH2: boolean) => {
+    if (!isH2) h1Idle.add(socket);
+    (isH2 ? h2 : h1).emit("connection", socket);
+  };
+
   let listener: net.Server;
   let scheme: "http" | "https";
-
   if (options.tls) {
-    const secure = http2.createSecureServer(
+    listener = tls.createServer(
       {
         cert: readFileSync(options.tls.certFile),
         key: readFileSync(options.tls.keyFile),
-        allowHTTP1: true,
+        ALPNProtocols: ["h2", "http/1.1"],
       },
-      handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+      // A client that negotiates no protocol speaks HTTP/1.1.
+      (socket) => handOver(socket, socket.alpnProtocol === "h2"),
     );
-    secure.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
-    secure.on("stream", h2Streams.add);
-    secure.on("connection", (socket: net.Socket) => track(sockets, socket));
-    listener = secure;
     scheme = "https";
   } else {
-    const h2 = http2.createServer(
-      handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
-    );
-    h2.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
-    h2.on("stream", h2Streams.add);
-    listener = net.createServer((socket) => {
-      track(sockets, socket);
-      sniffPreface(socket, (isH2) => {
-        if (!isH2) h1Idle.add(socket);
-        (isH2 ? h2 : h1).emit("connection", socket);
-      });
-    });
+    listener = net.createServer((socket) => sniffPreface(socket, (isH2) => handOver(socket, isH2)));
     scheme = "http";
   }
+  listener.on("connection", (socket: net.Socket) => track(sockets, socket));
   listener.on("connection", (socket: net.Socket) => socket.setKeepAlive(true, 30_000));
 
   const pinger = pingSessions(sessions, options.pingIntervalMs);

@@ -11,6 +11,7 @@ import type { MessageLog } from "../store/message-log.js";
 import { openLog } from "../store/open-log.js";
 import { withCors } from "./cors.js";
 import { fallbackRouter } from "./fallback-router.js";
+import { directGrpc } from "./grpc-direct/direct-grpc.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HEALTHZ_PATH, healthzFallback } from "./health/healthz.js";
 import { listenOnePort } from "./one-port.js";
@@ -83,6 +84,7 @@ export async function startParley(
         ? { certFile: config.tlsCert, keyFile: config.tlsKey }
         : undefined,
     pingIntervalMs: config.heartbeatMs,
+    takeHttp2Stream: directGrpc(hub, shutdown.signal),
   });
   const url = `${server.scheme}://${urlHost(config.host)}:${server.port}`;
   logger.info({ url, store: config.store, retention: config.retention }, "parley listening");

@@ -1,0 +1,178 @@
+import type * as http2 from "node:http2";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  ChatService,
+  EchoRequestSchema,
+  EchoResponseSchema,
+  SendRequestSchema,
+  SendResponseSchema,
+  SubscribeRequestSchema,
+} from "../../../gen/chat/v1/chat_pb.js";
+import { echoResponse } from "../../chat/echo-response.js";
+import { encodedEvents } from "../../chat/event-responses.js";
+import { LIMITS } from "../../chat/limits.js";
+import { sendMessage } from "../../chat/send-message.js";
+import { subscribeEvents } from "../../chat/subscribe-events.js";
+import type { RoomHub } from "../../rooms/room-hub.js";
+import { GrpcCall } from "./grpc-call.js";
+import { FRAME_PREFIX_BYTES, FrameReader, frameMessage, writeFramePrefix } from "./grpc-frames.js";
+import { parseGrpcTimeout } from "./grpc-status.js";
+
+/** Takes an HTTP/2 stream and answers it, or declines (false) and leaves it untouched. */
+export type Http2StreamTaker = (
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+) => boolean;
+
+type Method = (call: GrpcCall, hub: RoomHub) => void;
+
+const METHODS = new Map<string, Method>([
+  [`/${ChatService.typeName}/Send`, (call, hub) => unary(call, (bytes) => send(hub, bytes))],
+  [`/${ChatService.typeName}/Subscribe`, (call, hub) => subscribe(call, hub)],
+  [`/${ChatService.typeName}/Echo`, (call) => echo(call)],
+]);
+
+/** The gRPC content types whose messages are protobuf binary. */
+const GRPC_PROTO = /^application\/grpc(\+proto)?$/;
+
+/**
+ * The calls that carry a chat service's load, answered straight on the HTTP/2
+ * stream: Send, Subscribe and Echo over gRPC with binary messages and no
+ * compression. connect-node's generic pipeline (an AbortSignal, header
+ * objects, several async-iterable stages and promises per call and per
+ * message) costs several times what these calls do themselves; see
+ * bench/RESULTS.md. Every other call (other methods, JSON, compressed
+ * requests, Connect, gRPC-Web, HTTP/1.1) declines here and goes to connect.
+ * Both paths run the same validation, hub and encoding, and the test suite
+ * runs every method over every protocol.
+ */
+export function directGrpc(hub: RoomHub, shutdownSignal: AbortSignal): Http2StreamTaker {
+  return (stream, headers) => {
+    const method = METHODS.get(headers[":path"] ?? "");
+    if (method === undefined || headers[":method"] !== "POST") return false;
+    const contentType = (headers["content-type"] ?? "").split(";", 1)[0]?.trim().toLowerCase();
+    if (contentType === undefined || !GRPC_PROTO.test(contentType)) return false;
+    const encoding = headers["grpc-encoding"];
+    if (encoding !== undefined && encoding !== "identity") return false;
+    let timeoutMs: number | undefined;
+    let badTimeout: unknown;
+    try {
+      timeoutMs = parseGrpcTimeout(headers["grpc-timeout"]);
+    } catch (error) {
+      badTimeout = error;
+    }
+    const call = new GrpcCall(stream, { contentType, timeoutMs, shutdownSignal });
+    if (badTimeout !== undefined) call.finish(badTimeout);
+    else method(call, hub);
+    return true;
+  };
+}
+
+/** The request message of a unary or server-streaming call: exactly one. */
+function readSingleMessage(call: GrpcCall): Promise<Buffer> {
+  const reader = new FrameReader(LIMITS.messageMaxBytes);
+  const messages: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    const fail = (error: unknown) => {
+      call.stream.off("data", onData);
+      call.stream.resume();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        messages.push(...reader.push(chunk));
+      } catch (error) {
+        fail(error);
+      }
+    };
+    call.stream.on("data", onData);
+    call.stream.once("end", () => {
+      if (messages.length === 1 && !reader.partial) resolve(messages[0] as Buffer);
+      else
+        reject(
+          new ConnectError(
+            `expected exactly one request message, got ${reader.partial ? "a truncated one" : messages.length}`,
+            Code.InvalidArgument,
+          ),
+        );
+    });
+    call.signal.addEventListener("abort", () => fail(call.signal.reason), { once: true });
+  });
+}
+
+/** Decode a request as connect-node does, and report failure the way it does (see chat.proto). */
+function decode<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ConnectError(
+      `parse binary: ${error instanceof Error ? error.message : String(error)}`,
+      Code.Internal,
+    );
+  }
+}
+
+function unary(call: GrpcCall, answer: (request: Buffer) => Promise<Uint8Array>): void {
+  readSingleMessage(call)
+    .then(answer)
+    .then(
+      (response) => {
+        call.send(frameMessage(response));
+        call.finish();
+      },
+      (error: unknown) => call.finish(error),
+    );
+}
+
+async function send(hub: RoomHub, bytes: Buffer): Promise<Uint8Array> {
+  const request = decode(() => fromBinary(SendRequestSchema, bytes));
+  return toBinary(SendResponseSchema, await sendMessage(hub, request));
+}
+
+async function subscribe(call: GrpcCall, hub: RoomHub): Promise<void> {
+  try {
+    const bytes = await readSingleMessage(call);
+    const request = decode(() => fromBinary(SubscribeRequestSchema, bytes));
+    for await (const batch of subscribeEvents(hub, request, call.signal)) {
+      if (!call.send(writeFramePrefix(encodedEvents(batch, FRAME_PREFIX_BYTES)))) {
+        await call.drained();
+      }
+    }
+    call.finish();
+  } catch (error) {
+    call.finish(error);
+  }
+}
+
+/** Echo: each request answered as it arrives; reading pauses while the client is not reading. */
+function echo(call: GrpcCall): void {
+  const reader = new FrameReader(LIMITS.messageMaxBytes);
+  const stream = call.stream;
+  let seq = 0n;
+  stream.on("data", (chunk: Buffer) => {
+    if (call.isFinished) return;
+    try {
+      for (const bytes of reader.push(chunk)) {
+        const request = decode(() => fromBinary(EchoRequestSchema, bytes));
+        seq++;
+        const response = toBinary(EchoResponseSchema, echoResponse(request.text, seq));
+        if (!call.send(frameMessage(response))) {
+          stream.pause();
+          void call.drained().then(() => stream.resume());
+        }
+      }
+    } catch (error) {
+      stream.resume();
+      call.finish(error);
+    }
+  });
+  stream.once("end", () =>
+    call.finish(
+      reader.partial
+        ? new ConnectError("the request stream ended inside a message", Code.InvalidArgument)
+        : undefined,
+    ),
+  );
+  call.signal.addEventListener("abort", () => call.finish(call.signal.reason), { once: true });
+}

@@ -1,8 +1,10 @@
-// Profile Parley under the fan-out load: start it with node --cpu-prof, run
-// one fan-out window (publisher as fast as delivered) against it, stop it
-// and print where its CPU time went. Usage:
-//   npm run bench:profile [-- --subscribers 1000 --connections 50 --seconds 5
-//                          --warmup 1 --rate MSGS_PER_S --top 30]
+// Profile Parley under load: start it with node --cpu-prof, run one window of
+// the fan-out load (publisher as fast as delivered) or of the durable-append
+// load (64 senders awaiting acknowledgements), stop it and print where its
+// CPU time went. Usage:
+//   npm run bench:profile [-- --load fan-out|send --subscribers 1000
+//                          --connections 50 --seconds 5 --warmup 1
+//                          --rate MSGS_PER_S --top 30]
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +18,7 @@ import { startTarget } from "./suite/targets.js";
 
 const { values } = parseArgs({
   options: {
+    load: { type: "string", default: "fan-out" },
     subscribers: { type: "string", default: String(FULL.fanOut.subscribers) },
     connections: { type: "string", default: String(FULL.fanOut.connections) },
     seconds: { type: "string", default: "5" },
@@ -24,12 +27,28 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "1" },
   },
 });
+if (values.load !== "send" && values.load !== "fan-out") {
+  throw new Error(`--load must be fan-out or send, not ${values.load}`);
+}
 const dir = mkdtempSync(join(tmpdir(), "parley-profile-"));
 try {
   const target = await startTarget("parley", {
     store: `sqlite:${join(dir, "parley.db")}`,
     nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
   });
+  if (values.load === "send") await sendWindow(target.url, target.pid);
+  else await fanOutWindow(target.url, target.pid);
+  await target.stop();
+  // The main thread's profile is the largest; tsx's loader thread writes a small one too.
+  const profiles = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  const main = profiles.sort().find((f) => /\.0\.\d+\.cpuprofile$/.test(f)) ?? profiles[0];
+  if (!main) throw new Error("the server wrote no CPU profile (did it exit cleanly?)");
+  console.log(summariseProfile(join(dir, main), Number(values.top)));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function fanOutWindow(url: string, pid: number): Promise<void> {
   const s = FULL.fanOut;
   const started = performance.now();
   const [subscribers, publisher] = await Promise.all([
@@ -37,7 +56,7 @@ try {
       {
         kind: "subscribe",
         wire: "grpc",
-        url: target.url,
+        url,
         rooms: ["profile"],
         streams: Number(values.subscribers),
         connections: Number(values.connections),
@@ -49,7 +68,7 @@ try {
       {
         kind: "publish",
         wire: "grpc",
-        url: target.url,
+        url,
         rooms: ["profile"],
         textBytes: FULL.textBytes,
         window: s.window,
@@ -61,7 +80,7 @@ try {
   ]);
   console.log(`subscribed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const w = await measureWindow(
-    target.pid,
+    pid,
     { subscribers, publisher },
     Number(values.warmup) * 1000,
     Number(values.seconds) * 1000,
@@ -72,12 +91,30 @@ try {
   );
   await publisher.close();
   await subscribers.close();
-  await target.stop();
-  // The main thread's profile is the largest; tsx's loader thread writes a small one too.
-  const profiles = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
-  const main = profiles.sort().find((f) => /\.0\.\d+\.cpuprofile$/.test(f)) ?? profiles[0];
-  if (!main) throw new Error("the server wrote no CPU profile (did it exit cleanly?)");
-  console.log(summariseProfile(join(dir, main), Number(values.top)));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+}
+
+async function sendWindow(url: string, pid: number): Promise<void> {
+  const s = FULL.append;
+  const senders = await startAgent(
+    {
+      kind: "send",
+      wire: "grpc",
+      url,
+      senders: s.senders,
+      connections: s.connections,
+      rooms: Array.from({ length: s.rooms }, (_, i) => `profile-${i}`),
+      textBytes: FULL.textBytes,
+    },
+    AGENT_MAX_SECONDS,
+  );
+  const w = await measureWindow(
+    pid,
+    { senders },
+    Number(values.warmup) * 1000,
+    Number(values.seconds) * 1000,
+  );
+  console.log(
+    `${perSecond(w.results.senders).toFixed(0)} acks/s, server ${w.serverCpu.toFixed(0)}%, load ${w.loadCpu.toFixed(0)}%, machine ${w.machineCpu.toFixed(0)}%`,
+  );
+  await senders.close();
 }

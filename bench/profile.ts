@@ -1,8 +1,8 @@
 // Profile Parley under load: start it with node --cpu-prof, run one window of
-// the fan-out load (publisher as fast as delivered) or of the durable-append
-// load (64 senders awaiting acknowledgements), stop it and print where its
-// CPU time went. Usage:
-//   npm run bench:profile [-- --load fan-out|send --subscribers 1000
+// the fan-out load (publisher as fast as delivered), of the durable-append
+// load (64 senders awaiting acknowledgements) or of the echo load (100
+// pipelined Echo streams), stop it and print where its CPU time went. Usage:
+//   npm run bench:profile [-- --load fan-out|send|echo --subscribers 1000
 //                          --connections 50 --seconds 5 --warmup 1
 //                          --rate MSGS_PER_S --top 30]
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -27,8 +27,10 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "1" },
   },
 });
-if (values.load !== "send" && values.load !== "fan-out") {
-  throw new Error(`--load must be fan-out or send, not ${values.load}`);
+const LOADS = { "fan-out": fanOutWindow, send: sendWindow, echo: echoWindow } as const;
+const load = LOADS[values.load as keyof typeof LOADS];
+if (load === undefined) {
+  throw new Error(`--load must be one of ${Object.keys(LOADS).join(", ")}, not ${values.load}`);
 }
 const dir = mkdtempSync(join(tmpdir(), "parley-profile-"));
 try {
@@ -36,8 +38,7 @@ try {
     store: `sqlite:${join(dir, "parley.db")}`,
     nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
   });
-  if (values.load === "send") await sendWindow(target.url, target.pid);
-  else await fanOutWindow(target.url, target.pid);
+  await load(target.url, target.pid);
   await target.stop();
   // The main thread's profile is the largest; tsx's loader thread writes a small one too.
   const profiles = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
@@ -117,4 +118,29 @@ async function sendWindow(url: string, pid: number): Promise<void> {
     `${perSecond(w.results.senders).toFixed(0)} acks/s, server ${w.serverCpu.toFixed(0)}%, load ${w.loadCpu.toFixed(0)}%, machine ${w.machineCpu.toFixed(0)}%`,
   );
   await senders.close();
+}
+
+async function echoWindow(url: string, pid: number): Promise<void> {
+  const echoer = await startAgent(
+    {
+      kind: "echo",
+      wire: "grpc",
+      url,
+      streams: FULL.echo.streams,
+      depth: FULL.echo.depth,
+      textBytes: FULL.textBytes,
+    },
+    AGENT_MAX_SECONDS,
+  );
+  const w = await measureWindow(
+    pid,
+    { echoer },
+    Number(values.warmup) * 1000,
+    Number(values.seconds) * 1000,
+  );
+  const { p50, p99 } = latencyOf([w.results.echoer]);
+  console.log(
+    `${perSecond(w.results.echoer).toFixed(0)} round trips/s, p50 ${p50} ms, p99 ${p99} ms, server ${w.serverCpu.toFixed(0)}%, load ${w.loadCpu.toFixed(0)}%, machine ${w.machineCpu.toFixed(0)}%`,
+  );
+  await echoer.close();
 }

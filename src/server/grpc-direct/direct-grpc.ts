@@ -3,18 +3,16 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   ChatService,
-  EchoRequestSchema,
-  EchoResponseSchema,
   SendRequestSchema,
   SendResponseSchema,
   SubscribeRequestSchema,
 } from "../../../gen/chat/v1/chat_pb.js";
-import { echoResponse } from "../../chat/echo-response.js";
 import { encodedEvents } from "../../chat/event-responses.js";
 import { LIMITS } from "../../chat/limits.js";
 import { sendMessage } from "../../chat/send-message.js";
 import { subscribeEvents } from "../../chat/subscribe-events.js";
 import type { RoomHub } from "../../rooms/room-hub.js";
+import { decodeEchoRequestText, encodeEchoResponse } from "./echo-codec.js";
 import { GrpcCall } from "./grpc-call.js";
 import { FRAME_PREFIX_BYTES, FrameReader, frameMessage, writeFramePrefix } from "./grpc-frames.js";
 import { parseGrpcTimeout } from "./grpc-status.js";
@@ -145,7 +143,10 @@ async function subscribe(call: GrpcCall, hub: RoomHub): Promise<void> {
   }
 }
 
-/** Echo: each request answered as it arrives; reading pauses while the client is not reading. */
+/**
+ * Echo: each request answered as it arrives, the answers to one chunk of
+ * requests in one write; reading pauses while the client is not reading.
+ */
 function echo(call: GrpcCall): void {
   const reader = new FrameReader(LIMITS.messageMaxBytes);
   const stream = call.stream;
@@ -153,14 +154,16 @@ function echo(call: GrpcCall): void {
   stream.on("data", (chunk: Buffer) => {
     if (call.isFinished) return;
     try {
+      const frames: Buffer[] = [];
       for (const bytes of reader.push(chunk)) {
-        const request = decode(() => fromBinary(EchoRequestSchema, bytes));
+        const text = decode(() => decodeEchoRequestText(bytes));
         seq++;
-        const response = toBinary(EchoResponseSchema, echoResponse(request.text, seq));
-        if (!call.send(frameMessage(response))) {
-          stream.pause();
-          void call.drained().then(() => stream.resume());
-        }
+        frames.push(frameMessage(encodeEchoResponse(text, seq, Date.now())));
+      }
+      if (frames.length === 0) return;
+      if (!call.send(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames))) {
+        stream.pause();
+        void call.drained().then(() => stream.resume());
       }
     } catch (error) {
       stream.resume();

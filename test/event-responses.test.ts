@@ -5,7 +5,7 @@ import {
   RoomEventSchema,
   SubscribeResponseSchema,
 } from "../gen/chat/v1/chat_pb.js";
-import { eventResponses, isBinaryContentType } from "../src/chat/event-responses.js";
+import { encodedEvents, eventResponses, isBinaryContentType } from "../src/chat/event-responses.js";
 import {
   heartbeatEvent,
   joinEvent,
@@ -76,6 +76,18 @@ describe("binary responses built from pre-encoded events", () => {
       }
     });
   }
+
+  it("are the same bytes when written whole for the direct gRPC path, after the headroom", () => {
+    for (const batch of [BATCH, BATCH.slice(1, 2), [...BATCH, ...BATCH]]) {
+      const expected = toBinary(
+        SubscribeResponseSchema,
+        create(SubscribeResponseSchema, { events: batch.map((q) => q.event) }),
+      );
+      const out = encodedEvents(batch, 5);
+      expect(out.length).toBe(5 + expected.length);
+      expect(out.subarray(5).equals(Buffer.from(expected))).toBe(true);
+    }
+  });
 
   it("carry each event's own encoding, length-prefixed", () => {
     for (const q of BATCH) {

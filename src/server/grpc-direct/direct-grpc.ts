@@ -11,6 +11,7 @@ import { encodedEvents } from "../../chat/event-responses.js";
 import { LIMITS } from "../../chat/limits.js";
 import { sendMessage } from "../../chat/send-message.js";
 import { subscribeEvents } from "../../chat/subscribe-events.js";
+import type { QueuedEvent } from "../../rooms/room-event.js";
 import type { RoomHub } from "../../rooms/room-hub.js";
 import { decodeEchoRequestText, encodeEchoResponse } from "./echo-codec.js";
 import { GrpcCall } from "./grpc-call.js";
@@ -133,7 +134,7 @@ async function subscribe(call: GrpcCall, hub: RoomHub): Promise<void> {
     const bytes = await readSingleMessage(call);
     const request = decode(() => fromBinary(SubscribeRequestSchema, bytes));
     for await (const batch of subscribeEvents(hub, request, call.signal)) {
-      if (!call.send(writeFramePrefix(encodedEvents(batch, FRAME_PREFIX_BYTES)))) {
+      if (!call.send(eventsFrame(batch))) {
         await call.drained();
       }
     }
@@ -141,6 +142,25 @@ async function subscribe(call: GrpcCall, hub: RoomHub): Promise<void> {
   } catch (error) {
     call.finish(error);
   }
+}
+
+/**
+ * A subscriber that keeps up gets each event alone, in the same bytes as
+ * every other subscriber that keeps up: that frame is built once per event
+ * and shared (the stream never modifies what it writes). Batches differ per
+ * subscriber and are framed for each.
+ */
+const singleEventFrames = new WeakMap<QueuedEvent, Buffer>();
+
+function eventsFrame(batch: readonly QueuedEvent[]): Buffer {
+  const only = batch.length === 1 ? batch[0] : undefined;
+  if (only === undefined) return writeFramePrefix(encodedEvents(batch, FRAME_PREFIX_BYTES));
+  let frame = singleEventFrames.get(only);
+  if (frame === undefined) {
+    frame = writeFramePrefix(encodedEvents(batch, FRAME_PREFIX_BYTES));
+    singleEventFrames.set(only, frame);
+  }
+  return frame;
 }
 
 /**

@@ -2,7 +2,8 @@
 // the fan-out load (publisher as fast as delivered), of the durable-append
 // load (64 senders awaiting acknowledgements) or of the echo load (100
 // pipelined Echo streams), stop it and print where its CPU time went. Usage:
-//   npm run bench:profile [-- --load fan-out|send|echo --subscribers 1000
+//   npm run bench:profile [-- --load fan-out|send|echo --store sqlite|memory
+//                          --subscribers 1000
 //                          --connections 50 --seconds 5 --warmup 1
 //                          --rate MSGS_PER_S --top 30]
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -19,6 +20,8 @@ import { startTarget } from "./suite/targets.js";
 const { values } = parseArgs({
   options: {
     load: { type: "string", default: "fan-out" },
+    // sqlite (the default store, a fresh file) or memory.
+    store: { type: "string", default: "sqlite" },
     subscribers: { type: "string", default: String(FULL.fanOut.subscribers) },
     connections: { type: "string", default: String(FULL.fanOut.connections) },
     seconds: { type: "string", default: "5" },
@@ -35,7 +38,7 @@ if (load === undefined) {
 const dir = mkdtempSync(join(tmpdir(), "parley-profile-"));
 try {
   const target = await startTarget("parley", {
-    store: `sqlite:${join(dir, "parley.db")}`,
+    store: values.store === "memory" ? "memory:" : `sqlite:${join(dir, "parley.db")}`,
     nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
   });
   await load(target.url, target.pid);

@@ -2,6 +2,8 @@ import { create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import {
   ChatResponseSchema,
+  MemberSchema,
+  ReadySchema,
   RoomEventSchema,
   SubscribeResponseSchema,
 } from "../gen/chat/v1/chat_pb.js";
@@ -105,6 +107,58 @@ describe("binary responses built from pre-encoded events", () => {
       expect(isBinaryContentType(type), type).toBe(false);
     }
     expect(isBinaryContentType(null)).toBe(false);
+  });
+});
+
+describe("Ready, written field by field", () => {
+  it("knows every field the contract gives Ready and Member", () => {
+    const fields = (schema: typeof ReadySchema | typeof MemberSchema) =>
+      schema.fields.map((f) => `${f.number}:${f.name}:${f.fieldKind}`);
+    expect(fields(ReadySchema)).toEqual([
+      "1:room:scalar",
+      "2:epoch:scalar",
+      "3:last_seq:scalar",
+      "4:first_seq:scalar",
+      "5:member_id:scalar",
+      "6:members:list",
+    ]);
+    expect(fields(MemberSchema)).toEqual(["1:member_id:scalar", "2:author:scalar"]);
+    expect(RoomEventSchema.field.ready?.number).toBe(5);
+  });
+
+  const members = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      memberId: `m${i}`,
+      author: i % 3 === 0 ? "" : `名前${i}🙂`.repeat(1 + (i % 4)),
+    }));
+  const cases: [string, Parameters<typeof readyEvent>][] = [
+    ["an empty room", ["lobby", { epoch: "e", lastSeq: 0, firstSeq: 0 }, "m0", []]],
+    ["big seqs", ["r", { epoch: "ep0ch-ep0ch", lastSeq: 2 ** 40, firstSeq: 2 ** 40 - 9 }, "x", []]],
+    ["300 members", ["big", { epoch: "e", lastSeq: 5, firstSeq: 1 }, "m299", members(300)]],
+    [
+      "empty strings",
+      ["", { epoch: "", lastSeq: 1, firstSeq: 1 }, "", [{ memberId: "", author: "" }]],
+    ],
+  ];
+  it.each(cases)("%s: the bytes toBinary writes, and the same message", (_, args) => {
+    const q = readyEvent(...args);
+    const expected = toBinary(RoomEventSchema, q.event);
+    expect(q.size).toBe(expected.length);
+    expect(
+      Buffer.from(q.field.subarray(q.field.length - q.size)).equals(Buffer.from(expected)),
+    ).toBe(true);
+    const [room, head, memberId, list] = args;
+    expect(fromBinary(RoomEventSchema, expected).event).toEqual({
+      case: "ready",
+      value: expect.objectContaining({
+        room,
+        epoch: head.epoch,
+        lastSeq: BigInt(head.lastSeq),
+        firstSeq: BigInt(head.firstSeq),
+        memberId,
+        members: (list ?? []).map((m) => expect.objectContaining(m)),
+      }),
+    });
   });
 });
 

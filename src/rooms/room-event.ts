@@ -1,5 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type ChatMessage,
@@ -92,25 +92,57 @@ export function heartbeatEvent(lastSeq: number): QueuedEvent {
   );
 }
 
-/** The first event of every subscription, with who was subscribed when it attached. */
+/**
+ * The first event of every subscription, with who was subscribed when it
+ * attached. Written field by field (RoomEvent.ready = 5 { room = 1, epoch = 2,
+ * last_seq = 3, first_seq = 4, member_id = 5, repeated Member members = 6
+ * { member_id = 1, author = 2 } }): through protobuf-es's reflection a Ready
+ * of n members cost about 2.5 KiB of garbage per member, paid by every
+ * subscriber of a big room (bench/RESULTS.md, idle scale). The bytes are what
+ * toBinary writes (test/event-responses.test.ts); the message object, needed
+ * only by JSON clients, is built when first asked for.
+ */
 export function readyEvent(
   room: string,
   head: RoomHead,
   memberId: string,
   members: readonly { memberId: string; author: string }[] = [],
 ): QueuedEvent {
-  const event = create(RoomEventSchema, {
-    event: {
-      case: "ready",
-      value: {
-        room,
-        epoch: head.epoch,
-        lastSeq: BigInt(head.lastSeq),
-        firstSeq: BigInt(head.firstSeq),
-        memberId,
-        members: members.map((m) => ({ memberId: m.memberId, author: m.author })),
-      },
+  const w = new BinaryWriter();
+  w.tag(5, WireType.LengthDelimited).fork();
+  if (room !== "") w.tag(1, WireType.LengthDelimited).string(room);
+  if (head.epoch !== "") w.tag(2, WireType.LengthDelimited).string(head.epoch);
+  if (head.lastSeq !== 0) w.tag(3, WireType.Varint).uint64(head.lastSeq);
+  if (head.firstSeq !== 0) w.tag(4, WireType.Varint).uint64(head.firstSeq);
+  if (memberId !== "") w.tag(5, WireType.LengthDelimited).string(memberId);
+  for (const m of members) {
+    w.tag(6, WireType.LengthDelimited).fork();
+    if (m.memberId !== "") w.tag(1, WireType.LengthDelimited).string(m.memberId);
+    if (m.author !== "") w.tag(2, WireType.LengthDelimited).string(m.author);
+    w.join();
+  }
+  w.join();
+  const bytes = w.finish();
+  let event: RoomEvent | undefined;
+  return {
+    get event() {
+      event ??= create(RoomEventSchema, {
+        event: {
+          case: "ready",
+          value: {
+            room,
+            epoch: head.epoch,
+            lastSeq: BigInt(head.lastSeq),
+            firstSeq: BigInt(head.firstSeq),
+            memberId,
+            members: members.map((m) => ({ memberId: m.memberId, author: m.author })),
+          },
+        },
+      });
+      return event;
     },
-  });
-  return queuedEvent(event, 0);
+    field: new BinaryWriter().bytes(bytes).finish(),
+    seq: 0,
+    size: bytes.byteLength,
+  };
 }

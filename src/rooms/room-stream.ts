@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { MessageLog } from "../store/message-log.js";
 import { checkResume, type ResumePoint, trimmedWhileReading } from "./resume-errors.js";
-import type { Room } from "./room.js";
+import type { Member, Room } from "./room.js";
 import { messageEvent, type QueuedEvent, readyEvent } from "./room-event.js";
 import { type QueueLimits, Subscription } from "./subscription.js";
 
@@ -40,13 +40,16 @@ export async function* streamRoom(
   room.attach(sub);
   // Taken in the same turn as attach: the join and leave events queued from
   // here on are exactly the changes to this list.
-  const members = room.members();
+  let members: Member[] | undefined = room.members();
   try {
     const head = await log.head(room.name);
     const refusal = checkResume(room.name, request, head);
     if (refusal) throw refusal;
     room.noteLastSeq(head.lastSeq);
-    yield [readyEvent(room.name, head, sub.memberId, members)];
+    const ready = readyEvent(room.name, head, sub.memberId, members);
+    // Held for the stream's life otherwise: O(room size) per subscriber.
+    members = undefined;
+    yield [ready];
 
     let cursor = request.sinceSeq ?? head.lastSeq;
     const readUpTo = async function* (lastWanted: number) {

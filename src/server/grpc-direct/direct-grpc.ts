@@ -68,35 +68,46 @@ export function directGrpc(hub: RoomHub, shutdownSignal: AbortSignal): Http2Stre
   };
 }
 
-/** The request message of a unary or server-streaming call: exactly one. */
+/**
+ * The request message of a unary or server-streaming call: exactly one. Its
+ * listeners go once it is read, so an open stream keeps none of them.
+ */
 function readSingleMessage(call: GrpcCall): Promise<Buffer> {
+  const { stream, signal } = call;
   const reader = new FrameReader(LIMITS.messageMaxBytes);
   const messages: Buffer[] = [];
   return new Promise((resolve, reject) => {
-    const fail = (error: unknown) => {
-      call.stream.off("data", onData);
-      call.stream.resume();
+    const settle = (error: unknown, message?: Buffer) => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      signal.removeEventListener("abort", onAbort);
+      if (message !== undefined) return resolve(message);
+      // Whatever else the client sends is read and dropped, so the stream can end.
+      stream.resume();
       reject(error);
     };
     const onData = (chunk: Buffer) => {
       try {
         messages.push(...reader.push(chunk));
       } catch (error) {
-        fail(error);
+        settle(error);
       }
     };
-    call.stream.on("data", onData);
-    call.stream.once("end", () => {
-      if (messages.length === 1 && !reader.partial) resolve(messages[0] as Buffer);
+    const onEnd = () => {
+      const [only] = messages;
+      if (messages.length === 1 && only !== undefined && !reader.partial) settle(undefined, only);
       else
-        reject(
+        settle(
           new ConnectError(
             `expected exactly one request message, got ${reader.partial ? "a truncated one" : messages.length}`,
             Code.InvalidArgument,
           ),
         );
-    });
-    call.signal.addEventListener("abort", () => fail(call.signal.reason), { once: true });
+    };
+    const onAbort = () => settle(signal.reason);
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+    signal.addEventListener("abort", onAbort);
   });
 }
 

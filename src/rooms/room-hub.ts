@@ -2,7 +2,7 @@ import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import type { AppendResult, MessageLog, NewMessage } from "../store/message-log.js";
 import { type Member, Room } from "./room.js";
 import { heartbeatEvent, type QueuedEvent } from "./room-event.js";
-import { type StreamRequest, streamRoom } from "./room-stream.js";
+import { type EventSink, feedRoom, type StreamRequest, streamRoom } from "./room-stream.js";
 import type { QueueLimits } from "./subscription.js";
 import { type TypingOptions, TypingTracker } from "./typing.js";
 
@@ -77,6 +77,11 @@ export class RoomHub {
    */
   stream(room: string, request: StreamRequest, signal: AbortSignal): AsyncIterable<QueuedEvent[]> {
     return streamRoom(() => this.room(room), this.log, request, this.options, signal);
+  }
+
+  /** A room's events for one subscriber, pushed into a sink; see feedRoom. */
+  feed(room: string, request: StreamRequest, signal: AbortSignal, sink: EventSink): void {
+    feedRoom(() => this.room(room), this.log, request, this.options, signal, sink);
   }
 
   /** A room's events for one subscriber, as protobuf messages; see streamRoom. */

@@ -14,9 +14,20 @@ export interface StreamRequest extends ResumePoint {
   author: string;
 }
 
+/** Where a feed delivers: the response side of one subscriber's stream. */
+export interface EventSink {
+  /** Write a batch; false when the consumer's buffer is full (the feed then waits for drained()). */
+  deliver(batch: QueuedEvent[]): boolean;
+  /** Resolves when the consumer can take more, or has gone. */
+  drained(): Promise<void>;
+  /** The feed is over, for this reason (the signal's reason when it aborted); called once. */
+  end(error: unknown): void;
+}
+
 /**
- * A room's events for one subscriber, as batches: `ready`, then the stored
- * messages after sinceSeq, then live events.
+ * A room's events for one subscriber, pushed into `sink` as batches:
+ * `ready`, then the stored messages after sinceSeq, then live events, until
+ * `signal` aborts or the subscription fails.
  *
  * The seam between history and live follows the order Centrifugo uses: attach
  * to live first (events queue up), then read the head and the history, then
@@ -25,6 +36,120 @@ export interface StreamRequest extends ResumePoint {
  * only happen at the seam, or with a store shared by several processes) is
  * preceded by the missing range read from the store. So each message is
  * delivered exactly once, in seq order.
+ *
+ * Live delivery is a callback from the subscription, once per event-loop
+ * turn, that writes synchronously while the sink keeps up: an idle
+ * subscriber holds no suspended coroutine, and a delivery costs no promise.
+ */
+export function feedRoom(
+  openRoom: () => Room,
+  log: MessageLog,
+  request: StreamRequest,
+  limits: QueueLimits,
+  signal: AbortSignal,
+  sink: EventSink,
+): void {
+  // The room is looked up only when the feed starts: a Room object with no
+  // subscribers is released, so one fetched earlier could be stale by now.
+  const room = openRoom();
+  const sub = new Subscription(randomBytes(6).toString("base64url"), request.author, limits);
+  room.attach(sub);
+  // Taken in the same turn as attach: the join and leave events queued from
+  // here on are exactly the changes to this list.
+  let members: Member[] | undefined = room.members();
+  let cursor = 0;
+  let ended = false;
+  let pumping = false;
+
+  const finish = (error: unknown) => {
+    if (ended) return;
+    ended = true;
+    sub.unlisten();
+    signal.removeEventListener("abort", onAbort);
+    room.detach(sub);
+    sink.end(error);
+  };
+  const onAbort = () => finish(signal.reason);
+  if (signal.aborted) return finish(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+
+  const send = async (batch: QueuedEvent[]) => {
+    if (!sink.deliver(batch)) await sink.drained();
+  };
+  const readUpTo = async (lastWanted: number) => {
+    while (cursor < lastWanted && !ended) {
+      const page = await log.read(room.name, {
+        afterSeq: cursor,
+        beforeSeq: lastWanted + 1,
+        limit: REPLAY_PAGE,
+        newest: false,
+      });
+      if (page[0]?.seq !== cursor + 1)
+        throw trimmedWhileReading(room.name, cursor + 1, page[0]?.seq);
+      cursor = page[page.length - 1]?.seq ?? cursor;
+      await send(page.map(messageEvent));
+    }
+  };
+  /** One batch taken from the queue, without what the client already has; awaits only a full sink or a gap. */
+  const handle = async (batch: readonly QueuedEvent[]) => {
+    let out: QueuedEvent[] = [];
+    for (const queued of batch) {
+      if (queued.seq === 0) {
+        out.push(queued);
+        continue;
+      }
+      if (queued.seq <= cursor) continue;
+      if (queued.seq > cursor + 1) {
+        if (out.length > 0) await send(out);
+        out = [];
+        await readUpTo(queued.seq - 1);
+      }
+      out.push(queued);
+      cursor = queued.seq;
+    }
+    if (out.length > 0 && !sink.deliver(out)) await sink.drained();
+  };
+  const pump = async () => {
+    if (pumping || ended) return;
+    pumping = true;
+    try {
+      for (let batch = sub.takeNow(); batch !== undefined && !ended; batch = sub.takeNow()) {
+        await handle(batch);
+      }
+    } catch (error) {
+      finish(error);
+    } finally {
+      pumping = false;
+    }
+  };
+
+  void (async () => {
+    try {
+      const head = await log.head(room.name);
+      const refusal = checkResume(room.name, request, head);
+      if (refusal) throw refusal;
+      room.noteLastSeq(head.lastSeq);
+      const ready = readyEvent(room.name, head, sub.memberId, members);
+      // Held for the feed's life otherwise: O(room size) per subscriber.
+      members = undefined;
+      await send([ready]);
+      cursor = request.sinceSeq ?? head.lastSeq;
+      await readUpTo(head.lastSeq);
+    } catch (error) {
+      finish(error);
+      return;
+    }
+    if (ended) return;
+    sub.listen(() => void pump());
+    void pump();
+  })();
+}
+
+/**
+ * The same feed as an async iterable of batches, for consumers that pull
+ * (connect's handlers, the SSE gateway): the next batch is taken when the
+ * consumer asks for it, and the iterable throws the feed's ending reason.
+ * A consumer that stops early ends the feed.
  */
 export async function* streamRoom(
   openRoom: () => Room,
@@ -33,62 +158,49 @@ export async function* streamRoom(
   limits: QueueLimits,
   signal: AbortSignal,
 ): AsyncGenerator<QueuedEvent[]> {
-  // The room is looked up only when the stream starts: a Room object with no
-  // subscribers is released, so one fetched earlier could be stale by now.
-  const room = openRoom();
-  const sub = new Subscription(randomBytes(6).toString("base64url"), request.author, limits);
-  room.attach(sub);
-  // Taken in the same turn as attach: the join and leave events queued from
-  // here on are exactly the changes to this list.
-  let members: Member[] | undefined = room.members();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  const waiting: QueuedEvent[][] = [];
+  let ending: { reason: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  let taken: (() => void) | undefined;
+  feedRoom(openRoom, log, request, limits, stop.signal, {
+    deliver(batch) {
+      waiting.push(batch);
+      wake?.();
+      // Hold the feed until the consumer asks for more.
+      return false;
+    },
+    drained: () =>
+      new Promise((resolve) => {
+        taken = resolve;
+      }),
+    end(reason) {
+      ending = { reason };
+      wake?.();
+      taken?.();
+    },
+  });
   try {
-    const head = await log.head(room.name);
-    const refusal = checkResume(room.name, request, head);
-    if (refusal) throw refusal;
-    room.noteLastSeq(head.lastSeq);
-    const ready = readyEvent(room.name, head, sub.memberId, members);
-    // Held for the stream's life otherwise: O(room size) per subscriber.
-    members = undefined;
-    yield [ready];
-
-    let cursor = request.sinceSeq ?? head.lastSeq;
-    const readUpTo = async function* (lastWanted: number) {
-      while (cursor < lastWanted) {
-        signal.throwIfAborted();
-        const page = await log.read(room.name, {
-          afterSeq: cursor,
-          beforeSeq: lastWanted + 1,
-          limit: REPLAY_PAGE,
-          newest: false,
-        });
-        if (page[0]?.seq !== cursor + 1)
-          throw trimmedWhileReading(room.name, cursor + 1, page[0]?.seq);
-        cursor = page[page.length - 1]?.seq ?? cursor;
-        yield page.map(messageEvent);
-      }
-    };
-
-    yield* readUpTo(head.lastSeq);
     for (;;) {
-      const batch = await sub.take(signal);
-      let out: QueuedEvent[] = [];
-      for (const queued of batch) {
-        if (queued.seq === 0) {
-          out.push(queued);
-          continue;
-        }
-        if (queued.seq <= cursor) continue;
-        if (queued.seq > cursor + 1) {
-          if (out.length > 0) yield out;
-          out = [];
-          yield* readUpTo(queued.seq - 1);
-        }
-        out.push(queued);
-        cursor = queued.seq;
+      const batch = waiting.shift();
+      if (batch !== undefined) {
+        yield batch;
+        const release = taken;
+        taken = undefined;
+        release?.();
+        continue;
       }
-      if (out.length > 0) yield out;
+      if (ending) throw ending.reason;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
     }
   } finally {
-    room.detach(sub);
+    signal.removeEventListener("abort", onAbort);
+    stop.abort(new Error("the consumer stopped reading the room"));
   }
 }

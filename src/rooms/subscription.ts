@@ -10,7 +10,7 @@ export interface QueueLimits {
 }
 
 /**
- * Subscriptions with events waiting whose streams are asleep. They are woken
+ * Subscriptions with events waiting whose listeners were not told yet. They are woken
  * together once per event-loop turn (setImmediate), not one by one as events
  * arrive: everything published during the turn (a burst of messages, a
  * thousand joins) then leaves as one response per subscriber instead of one
@@ -37,8 +37,7 @@ export class Subscription {
   private queue: QueuedEvent[] = [];
   private queuedBytes = 0;
   private failure: ConnectError | undefined;
-  private wake: (() => void) | undefined;
-  private signal: AbortSignal | undefined;
+  private listener: (() => void) | undefined;
   private wakePending = false;
   /** When an event was last handed to the stream (ms), for heartbeats. */
   lastDeliveryMs = Date.now();
@@ -67,14 +66,7 @@ export class Subscription {
     }
     this.queue.push(event);
     this.queuedBytes += event.size;
-    if (this.wake && !this.wakePending) {
-      this.wakePending = true;
-      sleepers.push(this);
-      if (!wakeScheduled) {
-        wakeScheduled = true;
-        setImmediate(wakeSleepers);
-      }
-    }
+    this.scheduleWake();
     return true;
   }
 
@@ -84,7 +76,10 @@ export class Subscription {
     this.failure = error;
     this.queue = [];
     this.queuedBytes = 0;
-    this.wakeUp();
+    // Told in the next wake-up, not now: a failure found while publishing
+    // must not end the stream (and announce its leave) in the middle of that
+    // publication.
+    this.scheduleWake();
   }
 
   /** True once the subscription has failed. */
@@ -98,26 +93,22 @@ export class Subscription {
   }
 
   /**
-   * Take every queued event, waiting until there is at least one. Rejects with
-   * the subscription's failure, or with the signal's reason when it aborts.
+   * Call `onEvents` once per event-loop turn in which events were queued
+   * (and when the subscription fails); the consumer then calls takeNow().
    */
-  async take(signal: AbortSignal): Promise<QueuedEvent[]> {
-    if (this.queue.length === 0 && !this.failure) {
-      // One abort listener for the subscription's life, not one per wait:
-      // a stream that keeps up waits once per batch.
-      if (this.signal !== signal) {
-        this.signal = signal;
-        signal.addEventListener("abort", () => this.wakeUp(), { once: true });
-      }
-      while (this.queue.length === 0 && !this.failure) {
-        signal.throwIfAborted();
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-      }
-    }
+  listen(onEvents: () => void): void {
+    this.listener = onEvents;
+  }
+
+  /** Stop calling the listener. */
+  unlisten(): void {
+    this.listener = undefined;
+  }
+
+  /** Every queued event, or undefined when none is waiting. Throws the subscription's failure. */
+  takeNow(): QueuedEvent[] | undefined {
     if (this.failure) throw this.failure;
-    signal.throwIfAborted();
+    if (this.queue.length === 0) return undefined;
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
@@ -125,11 +116,19 @@ export class Subscription {
     return batch;
   }
 
-  /** Resume a stream waiting in take() (from the turn's wake-up, a failure or an abort). */
+  /** Tell the listener (from the turn's wake-up). */
   wakeUp(): void {
     this.wakePending = false;
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.listener?.();
+  }
+
+  private scheduleWake(): void {
+    if (this.listener === undefined || this.wakePending) return;
+    this.wakePending = true;
+    sleepers.push(this);
+    if (!wakeScheduled) {
+      wakeScheduled = true;
+      setImmediate(wakeSleepers);
+    }
   }
 }

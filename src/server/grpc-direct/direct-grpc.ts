@@ -10,7 +10,7 @@ import {
 import { encodedEvents } from "../../chat/event-responses.js";
 import { LIMITS } from "../../chat/limits.js";
 import { sendMessage } from "../../chat/send-message.js";
-import { subscribeEvents } from "../../chat/subscribe-events.js";
+import { validSubscribeRequest } from "../../chat/subscribe-events.js";
 import type { QueuedEvent } from "../../rooms/room-event.js";
 import type { RoomHub } from "../../rooms/room-hub.js";
 import { decodeEchoRequestText, encodeEchoResponse } from "./echo-codec.js";
@@ -143,13 +143,14 @@ async function send(hub: RoomHub, bytes: Buffer): Promise<Uint8Array> {
 async function subscribe(call: GrpcCall, hub: RoomHub): Promise<void> {
   try {
     const bytes = await readSingleMessage(call);
-    const request = decode(() => fromBinary(SubscribeRequestSchema, bytes));
-    for await (const batch of subscribeEvents(hub, request, call.signal)) {
-      if (!call.send(eventsFrame(batch))) {
-        await call.drained();
-      }
-    }
-    call.finish();
+    const { room, request } = validSubscribeRequest(
+      decode(() => fromBinary(SubscribeRequestSchema, bytes)),
+    );
+    hub.feed(room, request, call.signal, {
+      deliver: (batch) => call.send(eventsFrame(batch)),
+      drained: () => call.drained(),
+      end: (reason) => call.finish(reason),
+    });
   } catch (error) {
     call.finish(error);
   }

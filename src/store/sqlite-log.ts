@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { newEpoch, newMessageId } from "./ids.js";
 import type {
@@ -14,19 +13,28 @@ import type {
   StoredMessage,
 } from "./message-log.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
-import { type MessageRow, toStored, type WriteOp, type WriteOutcome } from "./sqlite-writer.js";
-import type { ToWriter, WriterThreadData } from "./sqlite-writer-thread.js";
 
-interface PendingWrite {
-  op: WriteOp;
-  resolve: (outcome: WriteOutcome & { ok: true }) => void;
-  reject: (error: Error) => void;
+interface PendingAppend {
+  room: string;
+  message: NewMessage;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
 }
 
 interface RoomRow {
   epoch: string;
   last_seq: number;
   first_seq: number;
+}
+
+interface MessageRow {
+  room: string;
+  seq: number;
+  id: string;
+  author: string;
+  text: string;
+  sent_at: number;
+  client_message_id: string | null;
 }
 
 /** SQLite engine options. */
@@ -40,43 +48,43 @@ export interface SqliteLogOptions extends LogOptions {
  * synchronous=FULL, so an append that resolved survives a crash of the
  * process and of the machine.
  *
- * Writes go to a writer thread (sqlite-writer.ts) with its own connection,
- * so the fsync of a commit never stops this thread's event loop. Group
- * commit: writes that arrive while a batch is being committed form the next
- * batch, one transaction and one fsync for all of them; results come back in
- * call order. Reads use this thread's connection, which sees every committed
- * write (WAL readers never wait for the writer). One server process owns a
- * file at a time.
+ * Group commit: appends that arrive in the same turn of the event loop are
+ * written in one transaction (one fsync), then resolved in call order. One
+ * server process owns a file at a time.
  */
 export class SqliteLog implements MessageLog {
   private readonly db: Database.Database;
-  private readonly writer: Worker;
-  private pending: PendingWrite[] = [];
-  private inFlight: PendingWrite[] | undefined;
+  private readonly retention: number;
+  private pending: PendingAppend[] = [];
   private flushScheduled = false;
-  /** Set when the writer thread failed: every write from then on fails with it. */
-  private broken: Error | undefined;
-  private closing: Promise<void> | undefined;
-  private writerExited = false;
+  private closed = false;
   private readonly stmt;
 
   constructor(options: SqliteLogOptions) {
-    if (options.path === ":memory:") {
-      throw new Error(
-        "sqlite: the store needs a file (its writer thread opens it too), not :memory:",
-      );
-    }
-    mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SQLITE_SCHEMA);
-    // Every write belongs to the writer thread; this connection only reads.
-    this.db.pragma("query_only = true");
+    this.retention = options.retention;
     this.stmt = {
       room: this.db.prepare<[string], RoomRow>(
         "SELECT epoch, last_seq, first_seq FROM rooms WHERE name = ?",
       ),
+      createRoom: this.db.prepare<[string, string]>(
+        "INSERT INTO rooms (name, epoch, last_seq, first_seq) VALUES (?, ?, 0, 0)",
+      ),
+      setBounds: this.db.prepare<[number, number, string]>(
+        "UPDATE rooms SET last_seq = ?, first_seq = ? WHERE name = ?",
+      ),
+      byClientId: this.db.prepare<[string, string], MessageRow>(
+        "SELECT * FROM messages WHERE room = ? AND client_message_id = ?",
+      ),
+      insert: this.db.prepare<[string, number, string, string, string, number, string | null]>(
+        "INSERT INTO messages (room, seq, id, author, text, sent_at, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      trim: this.db.prepare<[string, number]>("DELETE FROM messages WHERE room = ? AND seq < ?"),
       oldest: this.db.prepare<[string, number, number, number], MessageRow>(
         "SELECT * FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?",
       ),
@@ -91,25 +99,17 @@ export class SqliteLog implements MessageLog {
         "SELECT * FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?",
       ),
     };
-    this.writer = startWriterThread({ path: options.path, retention: options.retention });
-    this.writer.on("message", (outcomes: WriteOutcome[]) => this.settle(outcomes));
-    this.writer.on("error", (error) => this.fail(error));
-    this.writer.on("exit", (code) => {
-      this.writerExited = true;
-      if (this.closing === undefined) this.fail(new Error(`sqlite writer thread exited (${code})`));
-    });
   }
 
-  async append(room: string, message: NewMessage): Promise<AppendResult> {
-    const outcome = await this.write({
-      kind: "append",
-      room,
-      message,
-      id: newMessageId(),
-      epoch: newEpoch(),
+  append(room: string, message: NewMessage): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new Error("sqlite log is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ room, message, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
-    if (!("append" in outcome)) throw new Error("sqlite writer answered an append with a head");
-    return outcome.append;
   }
 
   async read(room: string, range: ReadRange): Promise<StoredMessage[]> {
@@ -132,88 +132,96 @@ export class SqliteLog implements MessageLog {
 
   async head(room: string): Promise<RoomHead> {
     this.assertOpen();
-    const row = this.stmt.room.get(room);
-    if (row) return { epoch: row.epoch, lastSeq: row.last_seq, firstSeq: row.first_seq };
-    const outcome = await this.write({ kind: "create", room, epoch: newEpoch() });
-    if (!("head" in outcome))
-      throw new Error("sqlite writer answered a room creation with an append");
-    return outcome.head;
+    const row = this.roomRow(room);
+    return { epoch: row.epoch, lastSeq: row.last_seq, firstSeq: row.first_seq };
   }
 
-  /** Commit every write already asked for, stop the writer thread, close the file. */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      while (this.inFlight !== undefined || this.pending.length > 0) {
-        this.flush();
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      if (!this.writerExited) {
-        const exited = new Promise((resolve) => this.writer.once("exit", resolve));
-        this.writer.postMessage({ close: true } satisfies ToWriter);
-        await exited;
-      }
-      this.db.close();
-    })();
-    return this.closing;
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
   }
 
-  private write(op: WriteOp): Promise<WriteOutcome & { ok: true }> {
-    if (this.closing !== undefined) return Promise.reject(new Error("sqlite log is closed"));
-    if (this.broken) return Promise.reject(this.broken);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ op, resolve, reject });
-      // Writes of the same event-loop turn go in one batch; while a batch is
-      // being committed the next one grows, and is sent when it returns.
-      if (!this.flushScheduled && this.inFlight === undefined) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
+  /** Write every pending append in one transaction; on failure, retry each alone so one bad append fails only itself. */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.inFlight !== undefined || this.pending.length === 0 || this.broken) return;
-    this.inFlight = this.pending;
+    const batch = this.pending;
+    if (batch.length === 0) return;
     this.pending = [];
-    this.writer.postMessage({ ops: this.inFlight.map((p) => p.op) } satisfies ToWriter);
-  }
-
-  private settle(outcomes: WriteOutcome[]): void {
-    const batch = this.inFlight ?? [];
-    this.inFlight = undefined;
+    let results: AppendResult[];
+    try {
+      results = this.db.transaction(() => batch.map((p) => this.appendNow(p.room, p.message)))();
+    } catch {
+      for (const p of batch) {
+        try {
+          p.resolve(this.db.transaction(() => this.appendNow(p.room, p.message))());
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+      return;
+    }
     batch.forEach((p, i) => {
-      const outcome = outcomes[i];
-      if (outcome?.ok) p.resolve(outcome);
-      else p.reject(new Error(outcome?.error ?? "sqlite writer returned no outcome"));
+      p.resolve(results[i] as AppendResult);
     });
-    this.flush();
   }
 
-  private fail(error: Error): void {
-    this.broken ??= error;
-    for (const p of [...(this.inFlight ?? []), ...this.pending]) p.reject(error);
-    this.inFlight = undefined;
-    this.pending = [];
+  private appendNow(room: string, message: NewMessage): AppendResult {
+    const cid = message.clientMessageId === "" ? null : message.clientMessageId;
+    if (cid !== null) {
+      const original = this.stmt.byClientId.get(room, cid);
+      if (original) return { message: toStored(original), duplicate: true };
+    }
+    const head = this.roomRow(room);
+    const stored: StoredMessage = {
+      room,
+      seq: head.last_seq + 1,
+      id: newMessageId(),
+      author: message.author,
+      text: message.text,
+      sentAtMs: Date.now(),
+      clientMessageId: message.clientMessageId,
+    };
+    this.stmt.insert.run(
+      room,
+      stored.seq,
+      stored.id,
+      stored.author,
+      stored.text,
+      stored.sentAtMs,
+      cid,
+    );
+    // The oldest retained seq never moves back, even if retention was raised
+    // since the log was trimmed.
+    const floor = Math.max(1, stored.seq - this.retention + 1);
+    const firstSeq = head.first_seq > 0 ? Math.max(head.first_seq, floor) : floor;
+    if (firstSeq > head.first_seq && head.first_seq > 0) this.stmt.trim.run(room, firstSeq);
+    this.stmt.setBounds.run(stored.seq, firstSeq, room);
+    return { message: stored, duplicate: false };
+  }
+
+  private roomRow(room: string): RoomRow {
+    const row = this.stmt.room.get(room);
+    if (row) return row;
+    const created = { epoch: newEpoch(), last_seq: 0, first_seq: 0 };
+    this.stmt.createRoom.run(room, created.epoch);
+    return created;
   }
 
   private assertOpen(): void {
-    if (this.closing !== undefined) throw new Error("sqlite log is closed");
+    if (this.closed) throw new Error("sqlite log is closed");
   }
 }
 
-/**
- * Start the writer thread from the same kind of file as this one: compiled
- * JavaScript runs the .js next to it. TypeScript source (tsx in development,
- * vitest in tests) has no loader in a new thread, so a two-line bootstrap
- * registers tsx there first and then imports the .ts entry.
- */
-function startWriterThread(data: WriterThreadData): Worker {
-  if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./sqlite-writer-thread.js", import.meta.url), { workerData: data });
-  }
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const entry = new URL("./sqlite-writer-thread.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
+function toStored(row: MessageRow): StoredMessage {
+  return {
+    room: row.room,
+    seq: row.seq,
+    id: row.id,
+    author: row.author,
+    text: row.text,
+    sentAtMs: row.sent_at,
+    clientMessageId: row.client_message_id ?? "",
+  };
 }

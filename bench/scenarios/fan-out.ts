@@ -8,7 +8,8 @@ import type { Target } from "../suite/targets.js";
  * Fan-out: one room, many subscribers over a few connections. First the
  * publisher sends as fast as messages are delivered (a probe subscriber
  * bounds how far it runs ahead): deliveries per second. Then it sends at
- * half that message rate: end-to-end latency from the stamp in each text.
+ * half that message rate, and at a rate every target gets alike
+ * (sizes.fanOut.sameRate): end-to-end latency from the stamp in each text.
  */
 export async function fanOut(ctx: SuiteContext): Promise<Row[]> {
   const rows: Row[] = [];
@@ -77,17 +78,39 @@ async function fanOutOn(ctx: SuiteContext, target: Target): Promise<Row[]> {
   }
   const messageRate = median(max.map((w) => perSecond(w.results.publisher)));
   const halfRate = Math.max(1, Math.round(messageRate / 2));
-  const lat = [];
-  for (let r = 0; r < sizes.runs; r++) {
-    const w = await run(`fan-lat-${r}`, halfRate);
-    lat.push(w);
-    const l = latencyOf([w.results.subscribers]);
-    ctx.log(
-      `fan-out latency ${target.name} run ${r + 1}: ${halfRate} msg/s, p50 ${l.p50} ms p99 ${l.p99} ms`,
-    );
-  }
+  const latencyRuns = async (rate: number, label: string) => {
+    const windows = [];
+    for (let r = 0; r < sizes.runs; r++) {
+      const w = await run(`fan-lat-${rate}-${r}`, rate);
+      windows.push(w);
+      const l = latencyOf([w.results.subscribers]);
+      ctx.log(
+        `fan-out latency (${label}) ${target.name} run ${r + 1}: ${rate} msg/s, p50 ${l.p50} ms p99 ${l.p99} ms`,
+      );
+    }
+    return windows;
+  };
+  const lat = await latencyRuns(halfRate, "half of max");
+  const same = await latencyRuns(s.sameRate, "same rate");
   const deliveries = max.map((w) => perSecond(w.results.subscribers));
-  const latency = latencyOf(lat.map((w) => w.results.subscribers));
+  const latencyRow = (windows: typeof lat, scenario: string, note: string): Row => {
+    const latency = latencyOf(windows.map((w) => w.results.subscribers));
+    return {
+      scenario,
+      target: target.name,
+      unit: "p99 ms",
+      higherIsBetter: false,
+      value: latency.p99,
+      runs: windows.map((w) => latencyOf([w.results.subscribers]).p99),
+      p50Ms: latency.p50,
+      p99Ms: latency.p99,
+      serverCpu: median(windows.map((w) => w.serverCpu)),
+      loadCpu: median(windows.map((w) => w.loadCpu)),
+      machineCpu: median(windows.map((w) => w.machineCpu)),
+      errors: windows.reduce((n, w) => n + errorCount(w.results.subscribers), 0),
+      note,
+    };
+  };
   return [
     {
       scenario: "fan-out",
@@ -102,20 +125,7 @@ async function fanOutOn(ctx: SuiteContext, target: Target): Promise<Row[]> {
       errors: max.reduce((n, w) => n + errorCount(w.results.subscribers), 0),
       note: `${ctx.sizes.fanOut.subscribers} subscribers, ${messageRate.toFixed(0)} msg/s`,
     },
-    {
-      scenario: "fan-out latency",
-      target: target.name,
-      unit: "p99 ms",
-      higherIsBetter: false,
-      value: latency.p99,
-      runs: lat.map((w) => latencyOf([w.results.subscribers]).p99),
-      p50Ms: latency.p50,
-      p99Ms: latency.p99,
-      serverCpu: median(lat.map((w) => w.serverCpu)),
-      loadCpu: median(lat.map((w) => w.loadCpu)),
-      machineCpu: median(lat.map((w) => w.machineCpu)),
-      errors: lat.reduce((n, w) => n + errorCount(w.results.subscribers), 0),
-      note: `at ${halfRate} msg/s (half of max)`,
-    },
+    latencyRow(lat, "fan-out latency", `at ${halfRate} msg/s (half of max)`),
+    latencyRow(same, "fan-out latency, same rate", `at ${s.sameRate} msg/s (every target alike)`),
   ];
 }

@@ -5,7 +5,14 @@ export interface Sizes {
   measureMs: number;
   /** Wait after idle streams are open before reading the server's RSS. */
   settleMs: number;
-  fanOut: { subscribers: number; connections: number; window: number; maxLag: number };
+  fanOut: {
+    subscribers: number;
+    connections: number;
+    window: number;
+    maxLag: number;
+    /** Message rate of the latency runs every target gets alike (below each one's maximum). */
+    sameRate: number;
+  };
   manyRooms: { rooms: number; perRoom: number; connections: number; window: number };
   echo: { streams: number; depth: number };
   idle: {
@@ -26,7 +33,7 @@ export const FULL: Sizes = {
   warmupMs: 1000,
   measureMs: 5000,
   settleMs: 1500,
-  fanOut: { subscribers: 1000, connections: 50, window: 64, maxLag: 256 },
+  fanOut: { subscribers: 1000, connections: 50, window: 64, maxLag: 256, sameRate: 30 },
   manyRooms: { rooms: 1000, perRoom: 10, connections: 100, window: 64 },
   echo: { streams: 100, depth: 2 },
   idle: { connections: 100, streamsPerConnection: 100, manyConnections: 5000 },
@@ -40,7 +47,7 @@ export const QUICK: Sizes = {
   warmupMs: 150,
   measureMs: 350,
   settleMs: 300,
-  fanOut: { subscribers: 40, connections: 4, window: 16, maxLag: 64 },
+  fanOut: { subscribers: 40, connections: 4, window: 16, maxLag: 64, sameRate: 20 },
   manyRooms: { rooms: 10, perRoom: 3, connections: 4, window: 16 },
   echo: { streams: 10, depth: 2 },
   idle: { connections: 10, streamsPerConnection: 50, manyConnections: 200 },

@@ -17,6 +17,7 @@ const EXPECTED: Record<string, string[]> = {
   "fan-out": ["parley", "grpc-js", "ws"],
   "fan-out latency": ["parley", "grpc-js", "ws"],
   "fan-out latency, same rate": ["parley", "grpc-js", "ws"],
+  "fan-out latency, same rate, memory store": ["parley"],
   "many rooms": ["parley", "grpc-js", "ws"],
   echo: ["parley", "grpc-js", "ws"],
   "idle stream": ["parley", "grpc-js"],

@@ -124,7 +124,10 @@ export class GrpcCall {
       { ":status": 200, "content-type": this.start.contentType },
       { waitForTrailers: true },
     );
-    this.stream.once("wantTrailers", () => this.stream.sendTrailers(this.trailers));
+    this.stream.once("wantTrailers", () => {
+      // A stream reset at this point has nowhere to send them; sendTrailers would throw.
+      if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers);
+    });
   }
 
   private abort(reason: unknown): void {

@@ -70,7 +70,10 @@ export function feedRoom(
     sink.end(error);
   };
   const onAbort = () => finish(signal.reason);
-  if (signal.aborted) return finish(signal.reason);
+  if (signal.aborted) {
+    finish(signal.reason);
+    return;
+  }
   signal.addEventListener("abort", onAbort, { once: true });
 
   const send = async (batch: QueuedEvent[]) => {

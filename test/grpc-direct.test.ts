@@ -164,6 +164,29 @@ describe("the direct gRPC path", () => {
     expect(answer.body.length).toBeGreaterThan(5);
   });
 
+  it("treats a deadline longer than a timer can wait as none", async () => {
+    const request = toBinary(
+      SubscribeRequestSchema,
+      create(SubscribeRequestSchema, { room: "direct-far" }),
+    );
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/chat.v1.ChatService/Subscribe",
+      "content-type": "application/grpc",
+      te: "trailers",
+      "grpc-timeout": "99999999H",
+    });
+    let closed = false;
+    stream.on("close", () => {
+      closed = true;
+    });
+    stream.end(frame(request));
+    await new Promise((resolve) => stream.once("data", resolve));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(false);
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+  });
+
   it("a cancelled Subscribe leaves the room", async () => {
     const client = chatClient(server.url);
     const request = toBinary(

@@ -10,8 +10,8 @@ export interface QueueLimits {
 }
 
 /**
- * Subscriptions with events waiting whose listeners were not told yet. They are woken
- * together once per event-loop turn (setImmediate), not one by one as events
+ * Subscriptions with events waiting whose listeners were not told yet. They
+ * are told together once per event-loop turn (setImmediate), not one by one as events
  * arrive: everything published during the turn (a burst of messages, a
  * thousand joins) then leaves as one response per subscriber instead of one
  * response per event, and the per-response cost (framing, one HTTP/2 write)

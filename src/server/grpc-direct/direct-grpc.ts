@@ -81,10 +81,8 @@ function readSingleMessage(call: GrpcCall): Promise<Buffer> {
       stream.off("data", onData);
       stream.off("end", onEnd);
       signal.removeEventListener("abort", onAbort);
-      if (message !== undefined) return resolve(message);
-      // Whatever else the client sends is read and dropped, so the stream can end.
-      stream.resume();
-      reject(error);
+      if (message !== undefined) resolve(message);
+      else reject(error);
     };
     const onData = (chunk: Buffer) => {
       try {
@@ -198,7 +196,6 @@ function echo(call: GrpcCall): void {
         void call.drained().then(() => stream.resume());
       }
     } catch (error) {
-      stream.resume();
       call.finish(error);
     }
   });

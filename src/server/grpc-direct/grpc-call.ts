@@ -2,6 +2,9 @@ import type * as http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorTrailers, OK_TRAILERS } from "./grpc-status.js";
 
+/** The longest delay setTimeout accepts. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What a call's handler needs to know when it starts. */
 export interface CallStart {
   /** The request's content type, echoed in the response (application/grpc or +proto). */
@@ -38,7 +41,9 @@ export class GrpcCall {
     this.onShutdown = () => this.abort(shutdown.reason);
     if (shutdown.aborted) this.abort(shutdown.reason);
     else shutdown.addEventListener("abort", this.onShutdown, { once: true });
-    if (start.timeoutMs !== undefined) {
+    // Longer than a timer can wait (about 24.8 days) is as good as none; Node
+    // would otherwise fire it at once.
+    if (start.timeoutMs !== undefined && start.timeoutMs <= MAX_TIMER_MS) {
       this.deadline = setTimeout(
         () =>
           this.abort(
@@ -104,6 +109,8 @@ export class GrpcCall {
       this.stream.end();
       return;
     }
+    // Whatever else the client sends is read and dropped, so the stream can end.
+    this.stream.resume();
     const trailers = errorTrailers(error);
     if (this.headersSent) {
       this.trailers = trailers;

@@ -53,11 +53,53 @@ export function queuedEvent(event: RoomEvent, seq: number, skipMember?: string):
     : { event, field, seq, size, skipMember };
 }
 
-/** A stored message as an event. */
+/**
+ * ChatMessage { room = 1; uint64 seq = 2; id = 3; author = 4; text = 5;
+ * google.protobuf.Timestamp sent_at = 6; client_message_id = 7; } written
+ * field by field into `w`, as toBinary writes it (test/message-codecs.test.ts
+ * holds the bytes and the field list to the contract). Every Send encodes
+ * its message this way twice, for the room event and for the response, where
+ * protobuf-es's reflection cost several times as much.
+ */
+export function writeChatMessage(w: BinaryWriter, m: StoredMessage): BinaryWriter {
+  if (m.room !== "") w.tag(1, WireType.LengthDelimited).string(m.room);
+  if (m.seq !== 0) w.tag(2, WireType.Varint).uint64(m.seq);
+  if (m.id !== "") w.tag(3, WireType.LengthDelimited).string(m.id);
+  if (m.author !== "") w.tag(4, WireType.LengthDelimited).string(m.author);
+  if (m.text !== "") w.tag(5, WireType.LengthDelimited).string(m.text);
+  const seconds = Math.floor(m.sentAtMs / 1000);
+  const nanos = (m.sentAtMs - seconds * 1000) * 1_000_000;
+  w.tag(6, WireType.LengthDelimited).fork();
+  if (seconds !== 0) w.tag(1, WireType.Varint).int64(seconds);
+  if (nanos !== 0) w.tag(2, WireType.Varint).int32(nanos);
+  w.join();
+  if (m.clientMessageId !== "") w.tag(7, WireType.LengthDelimited).string(m.clientMessageId);
+  return w;
+}
+
+/**
+ * An event from its encoding (RoomEvent's bytes). The message object, needed
+ * only by JSON clients and in-process consumers, is built when first asked for.
+ */
+function encodedEvent(bytes: Uint8Array, seq: number, build: () => RoomEvent): QueuedEvent {
+  let event: RoomEvent | undefined;
+  return {
+    get event() {
+      event ??= build();
+      return event;
+    },
+    field: new BinaryWriter().bytes(bytes).finish(),
+    seq,
+    size: bytes.byteLength,
+  };
+}
+
+/** A stored message as an event: RoomEvent.message = 1. */
 export function messageEvent(m: StoredMessage): QueuedEvent {
-  return queuedEvent(
+  const w = new BinaryWriter().tag(1, WireType.LengthDelimited).fork();
+  const bytes = writeChatMessage(w, m).join().finish();
+  return encodedEvent(bytes, m.seq, () =>
     create(RoomEventSchema, { event: { case: "message", value: toChatMessage(m) } }),
-    m.seq,
   );
 }
 
@@ -99,8 +141,7 @@ export function heartbeatEvent(lastSeq: number): QueuedEvent {
  * { member_id = 1, author = 2 } }): through protobuf-es's reflection a Ready
  * of n members cost about 2.5 KiB of garbage per member, paid by every
  * subscriber of a big room (bench/RESULTS.md, idle scale). The bytes are what
- * toBinary writes (test/event-responses.test.ts); the message object, needed
- * only by JSON clients, is built when first asked for.
+ * toBinary writes (test/event-responses.test.ts).
  */
 export function readyEvent(
   room: string,
@@ -123,26 +164,19 @@ export function readyEvent(
   }
   w.join();
   const bytes = w.finish();
-  let event: RoomEvent | undefined;
-  return {
-    get event() {
-      event ??= create(RoomEventSchema, {
-        event: {
-          case: "ready",
-          value: {
-            room,
-            epoch: head.epoch,
-            lastSeq: BigInt(head.lastSeq),
-            firstSeq: BigInt(head.firstSeq),
-            memberId,
-            members: members.map((m) => ({ memberId: m.memberId, author: m.author })),
-          },
+  return encodedEvent(bytes, 0, () =>
+    create(RoomEventSchema, {
+      event: {
+        case: "ready",
+        value: {
+          room,
+          epoch: head.epoch,
+          lastSeq: BigInt(head.lastSeq),
+          firstSeq: BigInt(head.firstSeq),
+          memberId,
+          members: members.map((m) => ({ memberId: m.memberId, author: m.author })),
         },
-      });
-      return event;
-    },
-    field: new BinaryWriter().bytes(bytes).finish(),
-    seq: 0,
-    size: bytes.byteLength,
-  };
+      },
+    }),
+  );
 }

@@ -1,15 +1,10 @@
 import type * as http2 from "node:http2";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  ChatService,
-  SendRequestSchema,
-  SendResponseSchema,
-  SubscribeRequestSchema,
-} from "../../../gen/chat/v1/chat_pb.js";
+import { ChatService, SubscribeRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
 import { encodedEvents } from "../../chat/event-responses.js";
 import { LIMITS } from "../../chat/limits.js";
-import { sendMessage } from "../../chat/send-message.js";
+import { appendMessage } from "../../chat/send-message.js";
 import { validSubscribeRequest } from "../../chat/subscribe-events.js";
 import type { QueuedEvent } from "../../rooms/room-event.js";
 import type { RoomHub } from "../../rooms/room-hub.js";
@@ -17,6 +12,7 @@ import { decodeEchoRequestText, encodeEchoResponse } from "./echo-codec.js";
 import { GrpcCall } from "./grpc-call.js";
 import { FRAME_PREFIX_BYTES, FrameReader, frameMessage, writeFramePrefix } from "./grpc-frames.js";
 import { parseGrpcTimeout } from "./grpc-status.js";
+import { decodeSendRequest, encodeSendResponse } from "./send-codec.js";
 
 /** Takes an HTTP/2 stream and answers it, or declines (false) and leaves it untouched. */
 export type Http2StreamTaker = (
@@ -134,8 +130,8 @@ function unary(call: GrpcCall, answer: (request: Buffer) => Promise<Uint8Array>)
 }
 
 async function send(hub: RoomHub, bytes: Buffer): Promise<Uint8Array> {
-  const request = decode(() => fromBinary(SendRequestSchema, bytes));
-  return toBinary(SendResponseSchema, await sendMessage(hub, request));
+  const request = decode(() => decodeSendRequest(bytes));
+  return encodeSendResponse(await appendMessage(hub, request));
 }
 
 async function subscribe(call: GrpcCall, hub: RoomHub): Promise<void> {

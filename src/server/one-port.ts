@@ -28,14 +28,17 @@ export interface ListenOptions {
    */
   pingIntervalMs: number;
   /**
-   * Offered every HTTP/2 stream first; a stream it declines (false) goes to
-   * `handler` through Node's HTTP/2 compatibility API.
+   * Offered every HTTP/2 stream first; a stream it declines goes to `handler`
+   * through Node's HTTP/2 compatibility API.
    */
-  takeHttp2Stream?: (
-    stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
-  ) => boolean;
+  takeHttp2Stream?: Http2StreamTaker;
 }
+
+/** Takes an HTTP/2 stream and answers it, or declines (false) and leaves it untouched. */
+export type Http2StreamTaker = (
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+) => boolean;
 
 /** A listening one-port server. */
 export interface OnePortServer {

@@ -1,4 +1,3 @@
-import type * as http2 from "node:http2";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ChatService, SubscribeRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
@@ -8,17 +7,12 @@ import { appendMessage } from "../../chat/send-message.js";
 import { validSubscribeRequest } from "../../chat/subscribe-events.js";
 import type { QueuedEvent } from "../../rooms/room-event.js";
 import type { RoomHub } from "../../rooms/room-hub.js";
+import type { Http2StreamTaker } from "../one-port.js";
 import { decodeEchoRequestText, encodeEchoResponse } from "./echo-codec.js";
 import { GrpcCall } from "./grpc-call.js";
 import { FRAME_PREFIX_BYTES, FrameReader, frameMessage, writeFramePrefix } from "./grpc-frames.js";
 import { parseGrpcTimeout } from "./grpc-status.js";
 import { decodeSendRequest, encodeSendResponse } from "./send-codec.js";
-
-/** Takes an HTTP/2 stream and answers it, or declines (false) and leaves it untouched. */
-export type Http2StreamTaker = (
-  stream: http2.ServerHttp2Stream,
-  headers: http2.IncomingHttpHeaders,
-) => boolean;
 
 type Method = (call: GrpcCall, hub: RoomHub) => void;
 

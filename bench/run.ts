@@ -3,7 +3,7 @@
 // processes. Prints a table, writes bench/results/<date>.json and .svg.
 // Usage: npm run bench [-- --quick] [-- --only fan-out,echo]
 //        [-- --targets parley,grpc-js] [-- --runs 3] [-- --seconds 5]
-//        [-- --out DIR] [-- --profile]
+//        [-- --out DIR] [-- --profile] [-- --same-rate MSG_PER_S]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     targets: { type: "string" },
     runs: { type: "string" },
     seconds: { type: "string" },
+    "same-rate": { type: "string" },
     out: { type: "string", default: "bench/results" },
     profile: { type: "boolean", default: false },
   },
@@ -53,6 +54,14 @@ function pick<T extends string>(list: string | undefined, all: readonly T[], wha
 const sizes = { ...(values.quick ? QUICK : FULL) };
 if (values.runs) sizes.runs = Number(values.runs);
 if (values.seconds) sizes.measureMs = Number(values.seconds) * 1000;
+if (values["same-rate"]) {
+  const rate = Number(values["same-rate"]);
+  if (!(rate > 0))
+    throw new Error(
+      `--same-rate must be a positive number of messages/s, got "${values["same-rate"]}"`,
+    );
+  sizes.fanOut = { ...sizes.fanOut, sameRate: rate };
+}
 const scenarios = pick(values.only, SCENARIOS, "scenario");
 const targets = pick<TargetName>(values.targets, TARGETS, "target");
 const tmpDir = mkdtempSync(join(tmpdir(), "parley-bench-"));

@@ -93,37 +93,58 @@ export function feedRoom(
       await send(page.map(messageEvent));
     }
   };
-  /** One batch taken from the queue, without what the client already has; awaits only a full sink or a gap. */
-  const handle = async (batch: readonly QueuedEvent[]) => {
-    let out: QueuedEvent[] = [];
-    for (const queued of batch) {
+  /**
+   * Deliver one batch taken from the queue, without what the client already
+   * has. Synchronous while the sink keeps up and the seqs follow on (the
+   * live path costs no promise); returns a promise only when it has to wait
+   * for a full sink or read a gap from the store.
+   */
+  const handle = (batch: readonly QueuedEvent[]): Promise<void> | undefined => {
+    const out: QueuedEvent[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const queued = batch[i] as QueuedEvent;
       if (queued.seq === 0) {
         out.push(queued);
         continue;
       }
       if (queued.seq <= cursor) continue;
-      if (queued.seq > cursor + 1) {
-        if (out.length > 0) await send(out);
-        out = [];
-        await readUpTo(queued.seq - 1);
-      }
+      if (queued.seq > cursor + 1) return fillGapThenHandle(out, batch.slice(i));
       out.push(queued);
       cursor = queued.seq;
     }
-    if (out.length > 0 && !sink.deliver(out)) await sink.drained();
+    if (out.length > 0 && !sink.deliver(out)) return sink.drained();
+    return undefined;
   };
-  const pump = async () => {
+  /** What handle() found before a gap goes first, then the missing range from the store, then the rest. */
+  const fillGapThenHandle = async (before: QueuedEvent[], rest: QueuedEvent[]) => {
+    if (before.length > 0) await send(before);
+    await readUpTo((rest[0] as QueuedEvent).seq - 1);
+    if (!ended) await handle(rest);
+  };
+  const pump = (): void => {
     if (pumping || ended) return;
     pumping = true;
     try {
       for (let batch = sub.takeNow(); batch !== undefined && !ended; batch = sub.takeNow()) {
-        await handle(batch);
+        const waiting = handle(batch);
+        if (waiting !== undefined) {
+          waiting.then(
+            () => {
+              pumping = false;
+              pump();
+            },
+            (error: unknown) => {
+              pumping = false;
+              finish(error);
+            },
+          );
+          return;
+        }
       }
     } catch (error) {
       finish(error);
-    } finally {
-      pumping = false;
     }
+    pumping = false;
   };
 
   void (async () => {
@@ -143,8 +164,8 @@ export function feedRoom(
       return;
     }
     if (ended) return;
-    sub.listen(() => void pump());
-    void pump();
+    sub.listen(pump);
+    pump();
   })();
 }
 

@@ -3,7 +3,7 @@
 // load (64 senders awaiting acknowledgements) or of the echo load (100
 // pipelined Echo streams), stop it and print where its CPU time went. Usage:
 //   npm run bench:profile [-- --load fan-out|send|echo --store sqlite|memory
-//                          --subscribers 1000
+//                          --subscribers 1000 --rooms 1
 //                          --connections 50 --seconds 5 --warmup 1
 //                          --rate MSGS_PER_S --top 30]
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -23,6 +23,9 @@ const { values } = parseArgs({
     // sqlite (the default store, a fresh file) or memory.
     store: { type: "string", default: "sqlite" },
     subscribers: { type: "string", default: String(FULL.fanOut.subscribers) },
+    // More than one room is the many-rooms shape: subscribers spread over the
+    // rooms, the publisher round-robin across them, no probe holding it back.
+    rooms: { type: "string", default: "1" },
     connections: { type: "string", default: String(FULL.fanOut.connections) },
     seconds: { type: "string", default: "5" },
     rate: { type: "string" },
@@ -54,6 +57,9 @@ try {
 
 async function fanOutWindow(url: string, pid: number): Promise<void> {
   const s = FULL.fanOut;
+  const roomCount = Number(values.rooms);
+  if (!(roomCount >= 1)) throw new Error(`--rooms must be 1 or more, not ${values.rooms}`);
+  const rooms = Array.from({ length: roomCount }, (_, i) => `profile-${i}`);
   const started = performance.now();
   const [subscribers, publisher] = await Promise.all([
     startAgent(
@@ -61,7 +67,7 @@ async function fanOutWindow(url: string, pid: number): Promise<void> {
         kind: "subscribe",
         wire: "grpc",
         url,
-        rooms: ["profile"],
+        rooms,
         streams: Number(values.subscribers),
         connections: Number(values.connections),
         latency: true,
@@ -73,11 +79,11 @@ async function fanOutWindow(url: string, pid: number): Promise<void> {
         kind: "publish",
         wire: "grpc",
         url,
-        rooms: ["profile"],
+        rooms,
         textBytes: FULL.textBytes,
         window: s.window,
         rate: values.rate === undefined ? null : Number(values.rate),
-        maxLag: s.maxLag,
+        maxLag: roomCount === 1 ? s.maxLag : null,
       },
       AGENT_MAX_SECONDS,
     ),

@@ -1,6 +1,7 @@
 import type * as http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorTrailers, OK_TRAILERS } from "./grpc-status.js";
+import { unwatchShutdown, watchShutdown } from "./shutdown-watch.js";
 
 /** The longest delay setTimeout accepts. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -31,16 +32,14 @@ export class GrpcCall {
   private finished = false;
   private trailers: Record<string, string> = OK_TRAILERS;
   private readonly deadline: NodeJS.Timeout | undefined;
-  private readonly onShutdown: () => void;
+  private readonly onShutdown: (reason: unknown) => void;
 
   constructor(
     readonly stream: http2.ServerHttp2Stream,
     private readonly start: CallStart,
   ) {
-    const shutdown = start.shutdownSignal;
-    this.onShutdown = () => this.abort(shutdown.reason);
-    if (shutdown.aborted) this.abort(shutdown.reason);
-    else shutdown.addEventListener("abort", this.onShutdown, { once: true });
+    this.onShutdown = (reason) => this.abort(reason);
+    watchShutdown(start.shutdownSignal, this.onShutdown);
     // Longer than a timer can wait (about 24.8 days) is as good as none; Node
     // would otherwise fire it at once.
     if (start.timeoutMs !== undefined && start.timeoutMs <= MAX_TIMER_MS) {
@@ -143,6 +142,6 @@ export class GrpcCall {
 
   private release(): void {
     clearTimeout(this.deadline);
-    this.start.shutdownSignal.removeEventListener("abort", this.onShutdown);
+    unwatchShutdown(this.start.shutdownSignal, this.onShutdown);
   }
 }

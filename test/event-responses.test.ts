@@ -17,6 +17,7 @@ import {
   readyEvent,
 } from "../src/rooms/room-event.js";
 import { typingEvent } from "../src/rooms/typing.js";
+import { contractFields } from "./helpers/contract-fields.js";
 
 // Binary Subscribe and Chat responses are assembled from each event's bytes,
 // encoded once for every subscriber. These tests hold that path to
@@ -112,9 +113,7 @@ describe("binary responses built from pre-encoded events", () => {
 
 describe("Ready, written field by field", () => {
   it("knows every field the contract gives Ready and Member", () => {
-    const fields = (schema: typeof ReadySchema | typeof MemberSchema) =>
-      schema.fields.map((f) => `${f.number}:${f.name}:${f.fieldKind}`);
-    expect(fields(ReadySchema)).toEqual([
+    expect(contractFields(ReadySchema)).toEqual([
       "1:room:scalar",
       "2:epoch:scalar",
       "3:last_seq:scalar",
@@ -122,7 +121,7 @@ describe("Ready, written field by field", () => {
       "5:member_id:scalar",
       "6:members:list",
     ]);
-    expect(fields(MemberSchema)).toEqual(["1:member_id:scalar", "2:author:scalar"]);
+    expect(contractFields(MemberSchema)).toEqual(["1:member_id:scalar", "2:author:scalar"]);
     expect(RoomEventSchema.field.ready?.number).toBe(5);
   });
 

@@ -10,13 +10,11 @@ import {
 import { messageEvent, toChatMessage } from "../src/rooms/room-event.js";
 import { decodeSendRequest, encodeSendResponse } from "../src/server/grpc-direct/send-codec.js";
 import type { StoredMessage } from "../src/store/message-log.js";
+import { contractFields } from "./helpers/contract-fields.js";
 
 // Send's request and response and the stored message are read and written
 // field by field on the hot path; these tests hold them to protobuf-es's own
 // bytes and to the contract's field lists.
-
-const fields = (schema: { fields: { number: number; name: string; fieldKind: string }[] }) =>
-  schema.fields.map((f) => `${f.number}:${f.name}:${f.fieldKind}`);
 
 const stored = (over: Partial<StoredMessage> = {}): StoredMessage => ({
   room: "lobby",
@@ -39,7 +37,7 @@ const MESSAGES: [string, StoredMessage][] = [
 
 describe("field-by-field codecs", () => {
   it("know every field the contract gives ChatMessage, SendRequest and SendResponse", () => {
-    expect(fields(ChatMessageSchema)).toEqual([
+    expect(contractFields(ChatMessageSchema)).toEqual([
       "1:room:scalar",
       "2:seq:scalar",
       "3:id:scalar",
@@ -48,13 +46,13 @@ describe("field-by-field codecs", () => {
       "6:sent_at:message",
       "7:client_message_id:scalar",
     ]);
-    expect(fields(SendRequestSchema)).toEqual([
+    expect(contractFields(SendRequestSchema)).toEqual([
       "1:room:scalar",
       "2:author:scalar",
       "3:text:scalar",
       "4:client_message_id:scalar",
     ]);
-    expect(fields(SendResponseSchema)).toEqual(["1:message:message", "2:duplicate:scalar"]);
+    expect(contractFields(SendResponseSchema)).toEqual(["1:message:message", "2:duplicate:scalar"]);
     expect(RoomEventSchema.field.message?.number).toBe(1);
   });
 

@@ -1,7 +1,7 @@
 import type * as http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { unwatchShutdown, watchShutdown } from "../shutdown-watch.js";
 import { errorTrailers, OK_TRAILERS } from "./grpc-status.js";
-import { unwatchShutdown, watchShutdown } from "./shutdown-watch.js";
 
 /** The longest delay setTimeout accepts. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

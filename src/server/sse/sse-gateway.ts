@@ -4,6 +4,7 @@ import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-con
 import Negotiator from "negotiator";
 import type { RoomEvent } from "../../../gen/chat/v1/chat_pb.js";
 import type { HttpRoute, NodeHandlerFn } from "../fallback-router.js";
+import { unwatchShutdown, watchShutdown } from "../shutdown-watch.js";
 import { endFrame, eventFrame, keepAliveFrame, retryFrame } from "./sse-frames.js";
 
 /** What the gateway asks of the room hub: a room's events, as Subscribe streams them. */
@@ -76,9 +77,16 @@ async function serve(source: RoomEventSource, options: SseOptions, req: Req, res
     return fail(res, 400, "invalid_argument", e.rawMessage);
   }
 
+  // Aborted when the client goes away or the server shuts down.
   const stop = new AbortController();
-  const signal = AbortSignal.any([stop.signal, options.shutdownSignal]);
-  res.once("close", () => stop.abort(new ConnectError("the client went away", Code.Canceled)));
+  const signal = stop.signal;
+  const onShutdown = (reason: unknown) => stop.abort(reason);
+  watchShutdown(options.shutdownSignal, onShutdown);
+  let clientGone = false;
+  res.once("close", () => {
+    clientGone = true;
+    stop.abort(new ConnectError("the client went away", Code.Canceled));
+  });
   let it: AsyncIterator<RoomEvent[]> | undefined;
   try {
     const request = {
@@ -111,13 +119,14 @@ async function serve(source: RoomEventSource, options: SseOptions, req: Req, res
     }
     res.end();
   } catch (error) {
-    if (stop.signal.aborted) return;
+    if (clientGone) return;
     const shutdown = options.shutdownSignal;
     const e = ConnectError.from(shutdown.aborted ? shutdown.reason : error);
     if (!res.headersSent)
       return fail(res, codeToHttpStatus(e.code), codeToString(e.code), e.rawMessage);
     res.end(endFrame(codeToString(e.code), e.rawMessage));
   } finally {
+    unwatchShutdown(options.shutdownSignal, onShutdown);
     await it?.return?.();
   }
 }

@@ -1,10 +1,15 @@
 /**
- * Every open call waits on the server's one shutdown signal. Node's
- * AbortSignal walks its whole listener list on each addEventListener and
- * removeEventListener (looking for a duplicate), so a listener per call made
- * the start and the end of every call cost O(open calls): with 10,000 open
- * Subscribes, about a quarter of the server's CPU under the many-rooms load.
- * Here a signal gets one listener, and the calls waiting on it sit in a Set.
+ * Every open call and stream waits on the server's one shutdown signal, so
+ * how it waits matters at scale. A listener per call costs O(open calls) at
+ * each call's start and end: Node's AbortSignal walks its whole listener
+ * list on each addEventListener and removeEventListener (looking for a
+ * duplicate). With 10,000 open Subscribes that was about a quarter of the
+ * server's CPU under the many-rooms load. `AbortSignal.any([call, shutdown])`
+ * is worse: on Node 20 (and later lines, nodejs/node#55351, #64476) it
+ * leaves an entry in the long-lived signal for every composite ever made,
+ * so memory grows with every stream the server has served.
+ *
+ * Here a signal gets one listener, and whoever waits on it sits in a Set.
  */
 type React = (reason: unknown) => void;
 

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { LIMITS } from "../chat/limits.js";
@@ -55,9 +54,8 @@ export async function startParley(
     maxBytes: config.queueBytes,
     ...tuning,
   });
+  // Calls and streams wait on it through watchShutdown (one listener in all).
   const shutdown = new AbortController();
-  // Every open call listens on this signal; thousands of streams are normal.
-  setMaxListeners(0, shutdown.signal);
   const handler = connectNodeAdapter({
     routes: routes(hub, log, shutdown.signal),
     // Paths no RPC matches: plain HTTP health, the SSE gateway, the web app.
@@ -73,7 +71,8 @@ export async function startParley(
     // path. It also keeps each subscriber's queue bound honest: a batch's
     // bytes are the bytes that wait on the connection.
     compressMinBytes: Number.MAX_SAFE_INTEGER,
-    shutdownSignal: shutdown.signal,
+    // No shutdownSignal here: routes() links each handler to shutdown for
+    // less (shutdown-router.ts).
   });
   const edge = withCors(config.corsOrigins, withSpecGrpcMessage(handler));
   const server = await listenOnePort(withWritesReleasedOnClose(edge), {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { OUT_DIR as PARLEY_BUILD_DIR } from "../suite/parley-build.js";
 
 interface ProfileNode {
   id: number;
@@ -19,7 +20,8 @@ export function areaOf(url: string, functionName: string): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg?.[1]) return pkg[1];
   if (url.startsWith("node:")) return url;
-  const own = /\/(src|gen|bench)\/(.*\/)?/.exec(url);
+  // Parley's frames come from its build (bench/suite/parley-build.ts): name them by source folder.
+  const own = /\/(src|gen|bench)\/(.*\/)?/.exec(url.replace(`/${PARLEY_BUILD_DIR}/`, "/"));
   if (own) return `${own[1]}/${own[2] ?? ""}`;
   return url;
 }

@@ -24,7 +24,7 @@ export interface ServerProcess {
 }
 
 /**
- * Run a TypeScript entry under node + tsx and wait until its output matches
+ * Run an entry (TypeScript under tsx, JavaScript as it is) and wait until its output matches
  * `listening` (whose first group is the port). Killed if it has not started
  * within 30 s.
  */
@@ -36,7 +36,7 @@ export async function spawnListening(
 ): Promise<ServerProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeFlags, "--import", "tsx", entry, ...args],
+    [...nodeFlags, ...(entry.endsWith(".ts") ? ["--import", "tsx"] : []), entry, ...args],
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],

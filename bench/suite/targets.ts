@@ -1,4 +1,5 @@
 import type { Wire } from "../load/jobs.js";
+import { parleyEntry } from "./parley-build.js";
 import { type ServerProcess, spawnListening } from "./spawn-process.js";
 
 /** The servers the suite compares. */
@@ -23,14 +24,14 @@ export interface ParleyOptions {
 
 /**
  * Start a target in its own process on a free loopback port. Parley runs as
- * `npm start` would run it (from source, with its defaults for queue limits
- * and heartbeats) on the given store.
+ * `npm start` runs it (the tsc build, with its defaults for queue limits and
+ * heartbeats) on the given store; the baselines run from source under tsx.
  */
 export async function startTarget(name: TargetName, parley: ParleyOptions): Promise<Target> {
   switch (name) {
     case "parley": {
       const server = await spawnListening(
-        "src/main.ts",
+        parleyEntry(),
         ["--port", "0", "--host", "127.0.0.1", "--store", parley.store, "--retention", "10000000"],
         /"url":"http:\/\/127\.0\.0\.1:(\d+)".*"msg":"parley listening"/,
         parley.nodeFlags,

@@ -29,12 +29,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Open `count` Subscribe streams and resolve once each has its ready event. */
 async function openStreams(url: string, count: number, stop: AbortSignal): Promise<void> {
-  const transports = Array.from({ length: STREAM_CONNECTIONS }, () =>
-    createConnectTransport({ baseUrl: url, httpVersion: "2" }),
+  const clients = Array.from({ length: STREAM_CONNECTIONS }, () =>
+    createClient(ChatService, createConnectTransport({ baseUrl: url, httpVersion: "2" })),
   );
   await Promise.all(
     Array.from({ length: count }, (_, i) => {
-      const client = createClient(ChatService, transports[i % STREAM_CONNECTIONS] as never);
+      const client = clients[i % clients.length] as Client<typeof ChatService>;
       return new Promise<void>((ready) => {
         void (async () => {
           try {

@@ -16,10 +16,12 @@ import { echo } from "./scenarios/echo.js";
 import { fanOut } from "./scenarios/fan-out.js";
 import { idleScale } from "./scenarios/idle-scale.js";
 import { manyRooms } from "./scenarios/many-rooms.js";
+import { scaleOutAppend } from "./scenarios/scale-out-append.js";
+import { scaleOutFanOut } from "./scenarios/scale-out-fan-out.js";
 import type { SuiteContext } from "./suite/context.js";
 import { type Row, SCENARIOS, type ScenarioName } from "./suite/row.js";
 import { FULL, QUICK } from "./suite/sizes.js";
-import { TARGETS, type TargetName } from "./suite/targets.js";
+import { ALL_TARGETS, TARGETS, type TargetName } from "./suite/targets.js";
 
 const RUNNERS: Record<ScenarioName, (ctx: SuiteContext) => Promise<Row[]>> = {
   "fan-out": fanOut,
@@ -27,6 +29,8 @@ const RUNNERS: Record<ScenarioName, (ctx: SuiteContext) => Promise<Row[]>> = {
   echo,
   "idle-scale": idleScale,
   "durable-append": durableAppend,
+  "scale-out-fan-out": scaleOutFanOut,
+  "scale-out-append": scaleOutAppend,
 };
 
 const { values } = parseArgs({
@@ -63,7 +67,10 @@ if (values["same-rate"]) {
   sizes.fanOut = { ...sizes.fanOut, sameRate: rate };
 }
 const scenarios = pick(values.only, SCENARIOS, "scenario");
-const targets = pick<TargetName>(values.targets, TARGETS, "target");
+const targets =
+  values.targets === undefined
+    ? [...TARGETS]
+    : pick<TargetName>(values.targets, ALL_TARGETS, "target");
 const tmpDir = mkdtempSync(join(tmpdir(), "parley-bench-"));
 const date = new Date().toISOString().slice(0, 10);
 const outDir = values.out;

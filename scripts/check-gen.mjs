@@ -22,13 +22,23 @@ try {
     if (!mine) problems.push(`missing: gen/${name}`);
     else if (!readFileSync(mine).equals(readFileSync(path))) problems.push(`stale: gen/${name}`);
   }
-  for (const name of committed.keys()) if (!fresh.has(name)) problems.push(`extra: gen/${name}`);
+  const extra = [...committed.keys()].filter((name) => !fresh.has(name)).map((n) => `gen/${n}`);
   if (problems.length > 0) {
     console.error(
       `gen/ does not match buf generate; run npm run generate and commit:\n  ${problems.join("\n  ")}`,
     );
-    process.exit(1);
   }
+  if (extra.length > 0) {
+    // Another language's code generated into gen/ (issue 14): npm run generate
+    // would delete it (buf.gen.yaml cleans gen/), so say where it belongs.
+    console.error(
+      `gen/ holds files buf generate does not write here:\n  ${extra.join("\n  ")}\n` +
+        "gen/ is this repository's TypeScript only. If these are another language's code, " +
+        "generate it into a folder outside gen/ (docs/clients.md, Other languages, shows how) " +
+        "and remove them from gen/; if they are stale, npm run generate deletes them.",
+    );
+  }
+  if (problems.length > 0 || extra.length > 0) process.exit(1);
   console.log(`gen/ matches buf generate (${fresh.size} files)`);
 } finally {
   rmSync(out, { recursive: true, force: true });

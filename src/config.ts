@@ -1,4 +1,11 @@
 import { Command, InvalidArgumentError, Option } from "commander";
+import type { AuthConfig } from "./identity/auth-config.js";
+import { addAuthOptions, authConfigFrom } from "./identity/auth-options.js";
+import { DEFAULT_GRACE_MS, HARD_CAP_FACTOR } from "./rooms/subscription.js";
+import {
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  LISTENER_DEFAULTS,
+} from "./server/listener/defaults.js";
 import { DEFAULT_WEB_DIR } from "./server/web/static-files.js";
 import { DEFAULT_STORE } from "./store/open-log.js";
 
@@ -11,6 +18,8 @@ export interface Config {
   heartbeatMs: number;
   queueEvents: number;
   queueBytes: number;
+  /** How long a subscriber may stay over --queue-events / --queue-bytes (ms); DEFAULT_GRACE_MS when undefined. */
+  slowGraceMs?: number | undefined;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   logLevel: string;
@@ -19,6 +28,20 @@ export interface Config {
   corsOrigins: string[];
   /** The built web app served at `/`. */
   webDir: string;
+  /**
+   * Listener limits (the --help text says what each does); `npm start` always
+   * sets them, and one left undefined takes LISTENER_DEFAULTS.
+   */
+  sniffTimeoutMs?: number | undefined;
+  headersTimeoutMs?: number | undefined;
+  requestTimeoutMs?: number | undefined;
+  requestIdleMs?: number | undefined;
+  idleConnectionMs?: number | undefined;
+  maxStreamsPerConnection?: number | undefined;
+  maxConnections?: number | undefined;
+  maxConnectionsPerAddress?: number | undefined;
+  /** Identity: how tokens are checked, per-user limits. Undefined: no checks (in-process tests). */
+  auth?: AuthConfig | undefined;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -62,6 +85,10 @@ function isOrigin(value: string): boolean {
 
 /** The server's flags (each with its environment variable); `parley --help` prints them. */
 export function serverCommand(name = "parley"): Command {
+  return addAuthOptions(serverOptions(name));
+}
+
+function serverOptions(name: string): Command {
   return new Command(name)
     .description("Parley: schema-first streaming chat rooms over Connect, gRPC and gRPC-Web")
     .addOption(
@@ -72,7 +99,10 @@ export function serverCommand(name = "parley"): Command {
     )
     .addOption(new Option("--host <addr>", "interface to bind (default: all)").env("PARLEY_HOST"))
     .addOption(
-      new Option("--store <spec>", "message store: sqlite:PATH or memory:")
+      new Option(
+        "--store <spec>",
+        "message store: sqlite:PATH, memory:, redis://HOST:PORT[/DB] or redis-cluster://HOST:PORT,…",
+      )
         .env("PARLEY_STORE")
         .default(DEFAULT_STORE),
     )
@@ -89,16 +119,31 @@ export function serverCommand(name = "parley"): Command {
         .argParser(integer("--heartbeat-ms", 20, 3_600_000)),
     )
     .addOption(
-      new Option("--queue-events <n>", "events a subscriber may have waiting before it is cut off")
+      new Option(
+        "--queue-events <n>",
+        "events a subscriber may leave unread for longer than --slow-grace-ms before it is cut off",
+      )
         .env("PARLEY_QUEUE_EVENTS")
         .default(1000)
         .argParser(integer("--queue-events", 1, 1_000_000)),
     )
     .addOption(
-      new Option("--queue-bytes <n>", "bytes a subscriber may have waiting before it is cut off")
+      new Option(
+        "--queue-bytes <n>",
+        `bytes a subscriber may leave unread for longer than --slow-grace-ms before it is cut off; ${HARD_CAP_FACTOR} times this cuts it off at once`,
+      )
         .env("PARLEY_QUEUE_BYTES")
         .default(1024 * 1024)
         .argParser(integer("--queue-bytes", 1024, 1024 * 1024 * 1024)),
+    )
+    .addOption(
+      new Option(
+        "--slow-grace-ms <ms>",
+        "how long a subscriber may stay over --queue-events or --queue-bytes (a burst it drains in time is no fault)",
+      )
+        .env("PARLEY_SLOW_GRACE_MS")
+        .default(DEFAULT_GRACE_MS)
+        .argParser(integer("--slow-grace-ms", 10, 600_000)),
     )
     .addOption(
       new Option("--tls-cert <file>", "PEM certificate: serve TLS (h2 + http/1.1)").env(
@@ -129,6 +174,78 @@ export function serverCommand(name = "parley"): Command {
         .argParser(origins),
     )
     .addOption(
+      new Option(
+        "--sniff-timeout-ms <ms>",
+        "close a new connection that has not shown its protocol (TLS handshake, HTTP/2 preface or HTTP/1.1 request line) within this long",
+      )
+        .env("PARLEY_SNIFF_TIMEOUT_MS")
+        .default(LISTENER_DEFAULTS.sniffTimeoutMs)
+        .argParser(integer("--sniff-timeout-ms", 100, 600_000)),
+    )
+    .addOption(
+      new Option(
+        "--headers-timeout-ms <ms>",
+        "HTTP/1.1: answer 408 and close when a request's headers are not all in within this long",
+      )
+        .env("PARLEY_HEADERS_TIMEOUT_MS")
+        .default(LISTENER_DEFAULTS.headersTimeoutMs)
+        .argParser(integer("--headers-timeout-ms", 100, 3_600_000)),
+    )
+    .addOption(
+      new Option(
+        "--request-timeout-ms <ms>",
+        "HTTP/1.1: answer 408 and close when a whole request (headers and body) is not in within this long",
+      )
+        .env("PARLEY_REQUEST_TIMEOUT_MS")
+        .default(LISTENER_DEFAULTS.requestTimeoutMs)
+        .argParser(integer("--request-timeout-ms", 100, 86_400_000)),
+    )
+    .addOption(
+      new Option(
+        "--request-idle-ms <ms>",
+        "end a request or stream that moves no byte either way for this long (a body that never comes); live streams stay busy with heartbeats, so it must exceed --heartbeat-ms",
+      )
+        .env("PARLEY_REQUEST_IDLE_MS")
+        .default(LISTENER_DEFAULTS.requestIdleMs)
+        .argParser(integer("--request-idle-ms", 100, 86_400_000)),
+    )
+    .addOption(
+      new Option(
+        "--idle-connection-ms <ms>",
+        "HTTP/2: close (GOAWAY) a connection that has had no open stream for this long",
+      )
+        .env("PARLEY_IDLE_CONNECTION_MS")
+        .default(LISTENER_DEFAULTS.idleConnectionMs)
+        .argParser(integer("--idle-connection-ms", 100, 86_400_000)),
+    )
+    .addOption(
+      new Option(
+        "--max-streams-per-connection <n>",
+        "HTTP/2: concurrent streams one connection may open (advertised in SETTINGS; clients queue beyond it, and one that ignores it loses its connection)",
+      )
+        .env("PARLEY_MAX_STREAMS_PER_CONNECTION")
+        .default(LISTENER_DEFAULTS.maxStreamsPerConnection)
+        .argParser(integer("--max-streams-per-connection", 1, 1_000_000)),
+    )
+    .addOption(
+      new Option(
+        "--max-connections <n>",
+        "open connections in all; one more is answered 503 / GOAWAY and closed",
+      )
+        .env("PARLEY_MAX_CONNECTIONS")
+        .default(LISTENER_DEFAULTS.maxConnections)
+        .argParser(integer("--max-connections", 1, 10_000_000)),
+    )
+    .addOption(
+      new Option(
+        "--max-connections-per-address <n>",
+        "open connections from one client address; one more is answered 429 / GOAWAY and closed",
+      )
+        .env("PARLEY_MAX_CONNECTIONS_PER_ADDRESS")
+        .default(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS)
+        .argParser(integer("--max-connections-per-address", 1, 10_000_000)),
+    )
+    .addOption(
       new Option("--web-dir <dir>", "the built web app, served at /")
         .env("PARLEY_WEB_DIR")
         .default(DEFAULT_WEB_DIR, "dist/web of this package"),
@@ -141,6 +258,29 @@ export function configFrom(cmd: Command): Config {
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) {
     cmd.error("error: --tls-cert and --tls-key go together: give both or neither");
   }
+  if (o.requestIdleMs <= o.heartbeatMs) {
+    cmd.error(
+      `error: --request-idle-ms (${o.requestIdleMs}) must be longer than --heartbeat-ms (${o.heartbeatMs}): streams that wait for messages stay alive by their heartbeats`,
+    );
+  }
+  if (o.headersTimeoutMs > o.requestTimeoutMs) {
+    cmd.error(
+      `error: --headers-timeout-ms (${o.headersTimeoutMs}) must not be longer than --request-timeout-ms (${o.requestTimeoutMs})`,
+    );
+  }
+  let auth: AuthConfig;
+  try {
+    auth = authConfigFrom(o);
+  } catch (error) {
+    cmd.error(`error: ${(error as Error).message}`);
+  }
+  // Guest tokens signed with a random secret of each process would be
+  // refused by every other node sharing the Redis store.
+  if (auth.mode === "guest" && auth.secretFile === undefined && /^redis/.test(o.store)) {
+    cmd.error(
+      "error: --auth guest on a Redis store needs --auth-secret-file: every node signs and verifies guest tokens with it, so give each node the same file (at least 32 bytes), or use --auth jwt",
+    );
+  }
   return {
     port: o.port,
     host: o.host,
@@ -149,11 +289,21 @@ export function configFrom(cmd: Command): Config {
     heartbeatMs: o.heartbeatMs,
     queueEvents: o.queueEvents,
     queueBytes: o.queueBytes,
+    slowGraceMs: o.slowGraceMs,
     tlsCert: o.tlsCert,
     tlsKey: o.tlsKey,
     logLevel: o.logLevel,
     shutdownMs: o.shutdownMs,
     corsOrigins: o.corsOrigin ?? [],
     webDir: o.webDir,
+    sniffTimeoutMs: o.sniffTimeoutMs,
+    headersTimeoutMs: o.headersTimeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs,
+    requestIdleMs: o.requestIdleMs,
+    idleConnectionMs: o.idleConnectionMs,
+    maxStreamsPerConnection: o.maxStreamsPerConnection,
+    maxConnections: o.maxConnections,
+    maxConnectionsPerAddress: o.maxConnectionsPerAddress,
+    auth,
   };
 }

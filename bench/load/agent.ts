@@ -3,6 +3,7 @@
 // window), stop (report it), close (report the total and exit). It also
 // exits by itself after maxSeconds, or when the driver goes away.
 import { echoRunner } from "./echo-runner.js";
+import { useToken } from "./grpc-h2.js";
 import { idleRunner } from "./idle-runner.js";
 import type { FromAgent, Job, ToAgent } from "./jobs.js";
 import { publishRunner } from "./publish-runner.js";
@@ -33,6 +34,7 @@ async function handle(message: ToAgent): Promise<void> {
   switch (message.type) {
     case "setup":
       setTimeout(() => process.exit(3), message.maxSeconds * 1000).unref();
+      useToken(message.job.token);
       runner = await create(message.job);
       tell({ type: "ready" });
       return;

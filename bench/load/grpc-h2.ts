@@ -3,6 +3,14 @@ import * as http2 from "node:http2";
 /** The service's path prefix: Parley and the grpc-js baseline serve the same one. */
 const SERVICE = "/chat.v1.ChatService/";
 
+/** `authorization` of every call this agent starts (its job's token), or none. */
+let authorization: string | undefined;
+
+/** Send `authorization: Bearer <token>` on every call from now on (one job per agent process). */
+export function useToken(token: string | undefined): void {
+  authorization = token === undefined ? undefined : `Bearer ${token}`;
+}
+
 /**
  * Open an h2c session with large receive windows, so flow control never
  * throttles a load generator that reads as fast as it can.
@@ -54,6 +62,7 @@ export function startCall(
     ":path": SERVICE + method,
     "content-type": "application/grpc",
     te: "trailers",
+    ...(authorization === undefined ? {} : { authorization }),
   });
   let status = -1;
   const readStatus = (headers: http2.IncomingHttpHeaders) => {

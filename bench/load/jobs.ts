@@ -7,6 +7,8 @@ interface JobBase {
   wire: Wire;
   /** Base URL (http://127.0.0.1:PORT). */
   url: string;
+  /** Sent as `authorization: Bearer` on every call (a server with --auth jwt). */
+  token?: string | undefined;
 }
 
 /** Subscribers spread over rooms and connections; counts deliveries (and their latency). */

@@ -12,7 +12,7 @@ let files = 0;
  * Check the store after the server stopped: per room, seqs 1..n with no gap,
  * and at least as many messages as were acknowledged. Throws otherwise.
  */
-function verifyDurable(path: string, acknowledged: number): number {
+export function verifyDurable(path: string, acknowledged: number): number {
   const db = new Database(path, { readonly: true });
   try {
     const rooms = db

@@ -21,6 +21,7 @@ export async function echo(ctx: SuiteContext): Promise<Row[]> {
             kind: "echo",
             wire: target.wire,
             url: target.url,
+            token: target.token,
             streams: sizes.echo.streams,
             depth: sizes.echo.depth,
             textBytes: sizes.textBytes,

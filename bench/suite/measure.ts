@@ -20,23 +20,30 @@ export interface Window {
    * shows when the machine, not the server, is the limit.
    */
   machineCpu: number;
+  /** CPU time (ms) over the window of each extra process measureWindow was given. */
+  otherCpuMs: Record<string, number>;
+  /** Length of the window (ms). */
+  elapsedMs: number;
 }
 
 /**
  * Start the agents' load, let it warm up, then measure one window: each
- * agent's counts and CPU, and the server's CPU from /proc.
+ * agent's counts and CPU, and the server's CPU from /proc (and that of
+ * `others`, e.g. a second node or redis-server: name -> pid).
  */
 export async function measureWindow(
   serverPid: number,
   agents: Record<string, Agent>,
   warmupMs: number,
   measureMs: number,
+  others: Record<string, number> = {},
 ): Promise<Window> {
   const all = Object.values(agents);
   for (const agent of all) agent.send({ type: "start" });
   await sleep(warmupMs);
   for (const agent of all) agent.send({ type: "mark" });
   const cpu0 = cpuMsOf(serverPid);
+  const others0 = Object.entries(others).map(([name, pid]) => [name, pid, cpuMsOf(pid)] as const);
   const m0 = machineTicks();
   const t0 = performance.now();
   await sleep(measureMs);
@@ -45,12 +52,15 @@ export async function measureWindow(
   );
   const elapsed = performance.now() - t0;
   const serverCpu = ((cpuMsOf(serverPid) - cpu0) / elapsed) * 100;
+  const otherCpuMs = Object.fromEntries(
+    others0.map(([name, pid, before]) => [name, cpuMsOf(pid) - before]),
+  );
   const m1 = machineTicks();
   const cores = os.availableParallelism();
   const machineCpu = ((m1.busy - m0.busy) / (m1.total - m0.total)) * cores * 100;
   const results = Object.fromEntries(entries);
   const loadCpu = entries.reduce((sum, [, r]) => sum + (r.cpuMs / r.elapsedMs) * 100, 0);
-  return { results, serverCpu, loadCpu, machineCpu };
+  return { results, serverCpu, loadCpu, machineCpu, otherCpuMs, elapsedMs: elapsed };
 }
 
 /** Successes per second in an agent's window. */

@@ -26,7 +26,14 @@ export interface Row {
 }
 
 /** What every scenario module exports. */
-export type ScenarioName = "fan-out" | "many-rooms" | "echo" | "idle-scale" | "durable-append";
+export type ScenarioName =
+  | "fan-out"
+  | "many-rooms"
+  | "echo"
+  | "idle-scale"
+  | "durable-append"
+  | "scale-out-fan-out"
+  | "scale-out-append";
 
 /** Every scenario, in the order the suite runs them. */
 export const SCENARIOS: readonly ScenarioName[] = [
@@ -35,4 +42,6 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "echo",
   "idle-scale",
   "durable-append",
+  "scale-out-fan-out",
+  "scale-out-append",
 ];

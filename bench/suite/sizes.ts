@@ -23,6 +23,12 @@ export interface Sizes {
     manyConnections: number;
   };
   append: { senders: number; connections: number; rooms: number };
+  /**
+   * The scale-out rows: the fan-out load (sizes.fanOut) at this one offered
+   * message rate on every setup (1 or 2 nodes, SQLite, memory or Redis), low
+   * enough that each keeps up, so latency and CPU per message compare.
+   */
+  scaleOut: { rate: number };
   /** Size of every message text, in characters. */
   textBytes: number;
 }
@@ -38,6 +44,7 @@ export const FULL: Sizes = {
   echo: { streams: 100, depth: 2 },
   idle: { connections: 100, streamsPerConnection: 100, manyConnections: 5000 },
   append: { senders: 64, connections: 4, rooms: 8 },
+  scaleOut: { rate: 100 },
   textBytes: 100,
 };
 
@@ -52,5 +59,6 @@ export const QUICK: Sizes = {
   echo: { streams: 10, depth: 2 },
   idle: { connections: 10, streamsPerConnection: 50, manyConnections: 200 },
   append: { senders: 8, connections: 2, rooms: 2 },
+  scaleOut: { rate: 20 },
   textBytes: 100,
 };

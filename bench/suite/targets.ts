@@ -1,17 +1,27 @@
 import type { Wire } from "../load/jobs.js";
+import { benchAuth } from "./bench-auth.js";
 import { parleyEntry } from "./parley-build.js";
 import { type ServerProcess, spawnListening } from "./spawn-process.js";
 
-/** The servers the suite compares. */
-export type TargetName = "parley" | "grpc-js" | "ws";
+/**
+ * The servers the suite compares. "parley-jwt" is Parley with `--auth jwt`,
+ * every load call carrying a token: beside "parley" in one run, it gives
+ * what verifying tokens costs.
+ */
+export type TargetName = "parley" | "parley-jwt" | "grpc-js" | "ws";
 
-/** Every target, Parley first. */
+/** The targets a run compares unless --targets names others, Parley first. */
 export const TARGETS: readonly TargetName[] = ["parley", "grpc-js", "ws"];
+
+/** Every target --targets may name. */
+export const ALL_TARGETS: readonly TargetName[] = ["parley", "parley-jwt", "grpc-js", "ws"];
 
 /** A running server under test. */
 export interface Target extends ServerProcess {
   readonly name: TargetName;
   readonly wire: Wire;
+  /** The token every load call sends (parley-jwt). */
+  readonly token?: string;
 }
 
 /** How Parley is started for a run. */
@@ -29,14 +39,30 @@ export interface ParleyOptions {
  */
 export async function startTarget(name: TargetName, parley: ParleyOptions): Promise<Target> {
   switch (name) {
-    case "parley": {
+    case "parley":
+    case "parley-jwt": {
+      const auth = name === "parley-jwt" ? await benchAuth() : undefined;
       const server = await spawnListening(
         parleyEntry(),
-        ["--port", "0", "--host", "127.0.0.1", "--store", parley.store, "--retention", "10000000"],
+        [
+          ...(auth?.flags ?? ["--auth", "off"]),
+          ...[
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+            "--store",
+            parley.store,
+            "--retention",
+            "10000000",
+          ],
+          // The idle-scale scenario opens 5,000 connections from one address.
+          ...["--max-connections-per-address", "100000"],
+        ],
         /"url":"http:\/\/127\.0\.0\.1:(\d+)".*"msg":"parley listening"/,
         parley.nodeFlags,
       );
-      return { ...server, name, wire: "grpc" };
+      return { ...server, name, wire: "grpc", ...(auth ? { token: auth.token } : {}) };
     }
     case "grpc-js":
       return {

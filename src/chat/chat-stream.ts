@@ -1,12 +1,13 @@
-import type { HandlerContext } from "@connectrpc/connect";
 import {
   type ChatRequest,
   type ChatResponse,
   ChatResponseSchema,
+  ChatService,
 } from "../../gen/chat/v1/chat_pb.js";
+import type { BidiCore } from "../calls/method-core.js";
+import type { Gate } from "../identity/gate.js";
 import type { RoomHub } from "../rooms/room-hub.js";
-import { abortable } from "./abortable.js";
-import { eventResponses } from "./event-responses.js";
+import { eventsReply } from "./event-replies.js";
 import {
   invalidArgument,
   validAuthor,
@@ -18,58 +19,86 @@ import {
 } from "./validate.js";
 
 /**
- * The Chat bidi stream: the first request joins a room, later ones post to
- * it, and the response side carries the room's events as Subscribe does.
- * Posts are read concurrently with the event stream; a bad post ends the
- * whole stream with INVALID_ARGUMENT (the bad post is not stored).
+ * The Chat method: the first request joins a room, later ones post to it,
+ * and the response side carries the room's events as Subscribe does. Posts
+ * are stored one at a time in arrival order (the next request is read once
+ * the previous post is stored); a bad or failed post ends the whole stream
+ * with its error, and nothing of it is stored. When the client closes its
+ * side, events keep coming until it cancels.
  */
-export async function* runChat(
-  hub: RoomHub,
-  requests: AsyncIterable<ChatRequest>,
-  ctx: HandlerContext,
-): AsyncGenerator<Omit<ChatResponse, "$typeName">> {
-  // Ends the request side when the event side ends for any reason (a failed
-  // post, a slow-subscriber cut-off, the client going away, shutdown).
-  const stopPosts = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, stopPosts.signal]);
-  const it = abortable(requests, signal)[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
-  if (first.value.action.case !== "join") {
-    throw invalidArgument("join", "the first request of a Chat stream must be a join");
-  }
-  const join = first.value.action.value;
-  const room = validRoom("join.room", join.room);
-  const author = validAuthor("join.author", join.author);
-  const epoch = validEpoch("join.epoch", join.epoch);
-  const sinceSeq =
-    join.sinceSeq === undefined ? undefined : validSeq("join.since_seq", join.sinceSeq);
-
-  const posts = (async () => {
-    for (let i = 1; ; i++) {
-      const next = await it.next();
-      if (next.done) return;
-      const action = next.value.action;
-      if (action.case !== "post") {
-        throw invalidArgument(`requests[${i}]`, "every request after the join must be a post");
-      }
-      const text = validText(`requests[${i}].post.text`, action.value.text);
-      const clientMessageId = validClientMessageId(
-        `requests[${i}].post.client_message_id`,
-        action.value.clientMessageId,
-      );
-      await hub.append(room, { author, text, clientMessageId });
-    }
-  })();
-  // A failed post ends the event stream with the post's error.
-  posts.catch((error: unknown) => stopPosts.abort(error));
-  try {
-    const respond = eventResponses(ChatResponseSchema, ctx.requestHeader.get("content-type"));
-    for await (const batch of hub.stream(room, { author, epoch, sinceSeq }, signal)) {
-      yield respond(batch);
-    }
-  } finally {
-    // Aborting rejects the posts loop's pending read, which ends `it`.
-    stopPosts.abort();
-  }
+export function chatCore(hub: RoomHub, gate: Gate): BidiCore<ChatRequest, ChatResponse> {
+  return {
+    kind: "bidi_streaming",
+    method: ChatService.method.chat,
+    start(scope, sink) {
+      // Ends the room feed early when a post fails; otherwise follows the call.
+      const stopFeed = new AbortController();
+      const onScopeAbort = () => stopFeed.abort(scope.signal.reason);
+      scope.signal.addEventListener("abort", onScopeAbort, { once: true });
+      let member: { room: string; author: string } | undefined;
+      let failed = false;
+      let index = 0;
+      const fail = (error: unknown) => {
+        if (failed) return;
+        failed = true;
+        if (member === undefined) sink.end(error);
+        else stopFeed.abort(error);
+      };
+      const join = (req: ChatRequest) => {
+        if (req.action.case !== "join") {
+          throw invalidArgument("join", "the first request of a Chat stream must be a join");
+        }
+        const j = req.action.value;
+        const room = validRoom("join.room", j.room);
+        gate.room(scope.call, room, "read");
+        const author = validAuthor("join.author", gate.author(scope.call, "join.author", j.author));
+        const epoch = validEpoch("join.epoch", j.epoch);
+        const sinceSeq =
+          j.sinceSeq === undefined ? undefined : validSeq("join.since_seq", j.sinceSeq);
+        gate.take(scope.call, "joins");
+        member = { room, author };
+        hub.feed(room, { author, epoch, sinceSeq }, stopFeed.signal, {
+          deliver: (batch) => sink.send(eventsReply(ChatResponseSchema, batch)),
+          drained: () => sink.drained(),
+          end: (reason) => {
+            scope.signal.removeEventListener("abort", onScopeAbort);
+            sink.end(reason);
+          },
+        });
+      };
+      const post = (req: ChatRequest, i: number, to: { room: string; author: string }) => {
+        if (req.action.case !== "post") {
+          throw invalidArgument(`requests[${i}]`, "every request after the join must be a post");
+        }
+        const text = validText(`requests[${i}].post.text`, req.action.value.text);
+        const clientMessageId = validClientMessageId(
+          `requests[${i}].post.client_message_id`,
+          req.action.value.clientMessageId,
+        );
+        gate.room(scope.call, to.room, "write");
+        gate.take(scope.call, "sends");
+        return hub.append(to.room, { author: to.author, text, clientMessageId }).then(
+          () => undefined,
+          (error: unknown) => fail(error),
+        );
+      };
+      return {
+        request(req) {
+          if (failed) return undefined;
+          const i = index++;
+          try {
+            if (member === undefined) return join(req);
+            return post(req, i, member);
+          } catch (error) {
+            fail(error);
+            return undefined;
+          }
+        },
+        end() {
+          // A stream that never joined has nothing to follow; a joined one keeps its events.
+          if (member === undefined && !failed) sink.end();
+        },
+      };
+    },
+  };
 }

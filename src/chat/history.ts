@@ -6,9 +6,11 @@ import {
   type HistoryResponse,
   HistoryResponseSchema,
 } from "../../gen/chat/v1/chat_pb.js";
+import type { CallInfo } from "../calls/call-info.js";
+import type { Gate } from "../identity/gate.js";
+import { LIMITS } from "../limits.js";
 import { toChatMessage } from "../rooms/room-event.js";
 import type { MessageLog } from "../store/message-log.js";
-import { LIMITS } from "./limits.js";
 import { invalidArgument, validRoom, validSeq } from "./validate.js";
 
 /** The ChatMessage fields a read mask keeps, by proto name; undefined keeps all. */
@@ -27,8 +29,14 @@ function maskedFields(mask: FieldMask | undefined): Set<string> | undefined {
 }
 
 /** Answer a History request: one page of stored messages, ascending by seq. */
-export async function readHistory(log: MessageLog, req: HistoryRequest): Promise<HistoryResponse> {
+export async function readHistory(
+  log: MessageLog,
+  gate: Gate,
+  call: CallInfo,
+  req: HistoryRequest,
+): Promise<HistoryResponse> {
   const room = validRoom("room", req.room);
+  gate.room(call, room, "read");
   const afterSeq = req.afterSeq === undefined ? 0 : validSeq("after_seq", req.afterSeq);
   const beforeSeq = validSeq("before_seq", req.beforeSeq);
   if (req.limit > LIMITS.historyMaxLimit) {

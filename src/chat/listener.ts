@@ -4,6 +4,8 @@ import type {
   ListenerResponse,
   ListenerRoomSummary,
 } from "../../gen/chat/v1/chat_pb.js";
+import type { CallScope } from "../calls/method-core.js";
+import type { Gate } from "../identity/gate.js";
 import type { RoomHub } from "../rooms/room-hub.js";
 import type { AppendResult } from "../store/message-log.js";
 import { abortable } from "./abortable.js";
@@ -14,6 +16,26 @@ import {
   validRoom,
   validText,
 } from "./validate.js";
+
+/**
+ * The refusals of one request that end the stream and say what was stored
+ * before it (ALREADY_EXISTS: a reused client_message_id with another payload).
+ */
+const REFUSALS = new Set([
+  Code.InvalidArgument,
+  Code.PermissionDenied,
+  Code.ResourceExhausted,
+  Code.AlreadyExists,
+]);
+
+/**
+ * A store's refusal of one append (a reused client_message_id), with the
+ * field named as the other refusals of a Listener request name theirs.
+ */
+function atRequest(error: unknown, index: number): unknown {
+  if (!(error instanceof ConnectError) || error.code !== Code.AlreadyExists) return error;
+  return new ConnectError(`requests[${index}].${error.rawMessage}`, error.code);
+}
 
 /** Appends a Listener stream may have in flight before it waits for the oldest. */
 const MAX_IN_FLIGHT = 256;
@@ -49,7 +71,7 @@ class Summary {
   describe(): string {
     return this.accepted === 0n
       ? "no earlier request was stored"
-      : `the ${this.accepted} earlier requests were stored (first_seq ${this.firstSeq}, last_seq ${this.lastSeq})`;
+      : `the ${this.accepted} earlier ${this.accepted === 1n ? "request was" : "requests were"} stored (first_seq ${this.firstSeq}, last_seq ${this.lastSeq})`;
   }
 
   toResponse(): Omit<ListenerResponse, "$typeName"> {
@@ -71,12 +93,18 @@ class Summary {
  */
 export async function runListener(
   hub: RoomHub,
+  gate: Gate,
   requests: AsyncIterable<ListenerRequest>,
-  signal: AbortSignal,
+  scope: CallScope,
 ): Promise<Omit<ListenerResponse, "$typeName">> {
+  const { call } = scope;
   const summary = new Summary();
   const inFlight: Promise<AppendResult>[] = [];
   const settleOldest = async () => summary.add(await (inFlight.shift() as Promise<AppendResult>));
+  // An append the store refuses ends the call at once, even while the client
+  // has not sent its next request: the refusal aborts the request reading.
+  const refused = new AbortController();
+  const signal = AbortSignal.any([scope.signal, refused.signal]);
   let room = "";
   let author = "";
   let index = 0;
@@ -86,12 +114,22 @@ export async function runListener(
       if (req.room !== "") room = validRoom(field("room"), req.room);
       else if (room === "")
         throw invalidArgument(field("room"), "is required on the first request");
-      if (req.author !== "") author = validAuthor(field("author"), req.author);
-      else if (author === "")
-        throw invalidArgument(field("author"), "is required on the first request");
+      gate.room(call, room, "write");
+      if (req.author !== "") {
+        author = validAuthor(field("author"), gate.author(call, field("author"), req.author));
+      } else if (author === "") {
+        // With identity an empty author is the token's subject.
+        author = gate.author(call, field("author"), "");
+        if (author === "")
+          throw invalidArgument(field("author"), "is required on the first request");
+      }
       const text = validText(field("text"), req.text);
       const clientMessageId = validClientMessageId(field("client_message_id"), req.clientMessageId);
-      inFlight.push(hub.append(room, { author, text, clientMessageId }));
+      gate.take(call, "sends");
+      const appended = hub.append(room, { author, text, clientMessageId });
+      const at = index;
+      appended.catch((error: unknown) => refused.abort(atRequest(error, at)));
+      inFlight.push(appended);
       if (inFlight.length >= MAX_IN_FLIGHT) await settleOldest();
       index++;
     }
@@ -100,9 +138,12 @@ export async function runListener(
     // Everything already handed to the store is stored; count it before reporting.
     const results = await Promise.allSettled(inFlight);
     for (const r of results) if (r.status === "fulfilled") summary.add(r.value);
-    const cause = ConnectError.from(error);
-    if (cause.code !== Code.InvalidArgument) throw cause;
-    throw new ConnectError(`${cause.rawMessage}; ${summary.describe()}`, cause.code);
+    // The first refused append is the one to report, whichever failure surfaced first.
+    const cause = ConnectError.from(refused.signal.aborted ? refused.signal.reason : error);
+    if (!REFUSALS.has(cause.code)) throw error;
+    const refusal = new ConnectError(`${cause.rawMessage}; ${summary.describe()}`, cause.code);
+    refusal.details.push(...cause.details);
+    throw refusal;
   }
   return summary.toResponse();
 }

@@ -1,40 +1,62 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
 import {
-  type ChatService,
+  ChatService,
+  type ListMembersRequest,
+  ListMembersResponseSchema,
   type ListRoomsRequest,
   type ListRoomsResponse,
   ListRoomsResponseSchema,
   type RoomSummary,
   RoomSummarySchema,
+  type SetTypingRequest,
+  SetTypingResponseSchema,
 } from "../../gen/chat/v1/chat_pb.js";
+import type { CallScope, MethodCore } from "../calls/method-core.js";
+import type { Gate } from "../identity/gate.js";
+import { allowsRoom, identityOf } from "../identity/identity.js";
+import { LIMITS } from "../limits.js";
 import type { RoomHub } from "../rooms/room-hub.js";
 import type { MessageLog } from "../store/message-log.js";
-import { LIMITS } from "./limits.js";
 import { invalidArgument, validAuthor, validRoom } from "./validate.js";
 
-/** The ChatService handlers about who is where: ListRooms, ListMembers and SetTyping. */
-export function presenceHandlers(
-  hub: RoomHub,
-  log: MessageLog,
-): Pick<ServiceImpl<typeof ChatService>, "listRooms" | "listMembers" | "setTyping"> {
-  return {
-    listRooms(req) {
-      return listRooms(hub, log, req);
+/** The methods about who is where: ListRooms, ListMembers and SetTyping. */
+export function presenceCores(hub: RoomHub, log: MessageLog, gate: Gate): MethodCore[] {
+  return [
+    {
+      kind: "unary",
+      method: ChatService.method.listRooms,
+      run: async (req: ListRoomsRequest, scope: CallScope) => {
+        const page = await listRooms(hub, log, req);
+        // A token with a rooms claim sees only its rooms: the others are private to it.
+        const identity = identityOf(scope.call);
+        if (identity !== undefined)
+          page.rooms = page.rooms.filter((r) => allowsRoom(identity, r.room));
+        return page;
+      },
     },
-
-    listMembers(req) {
-      return { members: hub.members(validRoom("room", req.room)) };
+    {
+      kind: "unary",
+      method: ChatService.method.listMembers,
+      run: async (req: ListMembersRequest, scope: CallScope) => {
+        const room = validRoom("room", req.room);
+        gate.room(scope.call, room, "read");
+        return create(ListMembersResponseSchema, { members: hub.members(room) });
+      },
     },
-
-    setTyping(req) {
-      const room = validRoom("room", req.room);
-      const author = validAuthor("author", req.author);
-      hub.setTyping(room, author, req.stopped);
-      return {};
+    {
+      kind: "unary",
+      method: ChatService.method.setTyping,
+      run: async (req: SetTypingRequest, scope: CallScope) => {
+        const room = validRoom("room", req.room);
+        gate.room(scope.call, room, "write");
+        const author = validAuthor("author", gate.author(scope.call, "author", req.author));
+        gate.take(scope.call, "typing");
+        hub.setTyping(room, author, req.stopped);
+        return create(SetTypingResponseSchema);
+      },
     },
-  };
+  ];
 }
 
 /**

@@ -1,31 +1,53 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  type SendRequest,
-  type SendResponse,
-  SendResponseSchema,
-} from "../../gen/chat/v1/chat_pb.js";
+import { ChatService, type SendResponse, SendResponseSchema } from "../../gen/chat/v1/chat_pb.js";
+import type { CallInfo } from "../calls/call-info.js";
+import type { UnaryCore } from "../calls/method-core.js";
+import { Reply } from "../calls/reply.js";
+import type { Gate } from "../identity/gate.js";
 import { toChatMessage } from "../rooms/room-event.js";
 import type { RoomHub } from "../rooms/room-hub.js";
 import type { AppendResult } from "../store/message-log.js";
+import { encodeSendResponse, type SendFields } from "../wire/send-codec.js";
 import { validAuthor, validClientMessageId, validRoom, validText } from "./validate.js";
 
-/** The fields of a Send request. */
-export type SendFields = Pick<SendRequest, "room" | "author" | "text" | "clientMessageId">;
-
-/** Send: validate every field (nothing is stored when one fails), then append. */
-export function appendMessage(hub: RoomHub, req: SendFields): Promise<AppendResult> {
+/**
+ * Send: check every field and the caller's right to post (nothing is stored
+ * when one fails), count it against the caller's send rate, then append.
+ */
+export function appendMessage(
+  hub: RoomHub,
+  gate: Gate,
+  call: CallInfo,
+  req: SendFields,
+): Promise<AppendResult> {
   const room = validRoom("room", req.room);
-  const author = validAuthor("author", req.author);
+  gate.room(call, room, "write");
+  const author = validAuthor("author", gate.author(call, "author", req.author));
   const text = validText("text", req.text);
   const clientMessageId = validClientMessageId("client_message_id", req.clientMessageId);
+  gate.take(call, "sends");
   return hub.append(room, { author, text, clientMessageId });
 }
 
-/** Send's answer: the stored message. */
-export async function sendMessage(hub: RoomHub, req: SendFields): Promise<SendResponse> {
-  const result = await appendMessage(hub, req);
-  return create(SendResponseSchema, {
-    message: toChatMessage(result.message),
-    duplicate: result.duplicate,
-  });
+/** Send's answer: the stored message, written field by field for binary clients. */
+export function sendReply(result: AppendResult): Reply<SendResponse> {
+  return new Reply(
+    () => encodeSendResponse(result),
+    () =>
+      create(SendResponseSchema, {
+        message: toChatMessage(result.message),
+        duplicate: result.duplicate,
+      }),
+  );
+}
+
+/** The Send method. */
+export function sendCore(hub: RoomHub, gate: Gate): UnaryCore<SendFields, SendResponse> {
+  return {
+    kind: "unary",
+    method: ChatService.method.send,
+    async run(request, scope) {
+      return sendReply(await appendMessage(hub, gate, scope.call, request));
+    },
+  };
 }

@@ -1,11 +1,13 @@
 import { userInfo } from "node:os";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { createParleyClient, type ParleyClient, type Protocol } from "../client/index.js";
+import { tokenFor } from "./cli-auth.js";
 
 /** Options every client command reads from the parent program. */
 export interface GlobalOptions {
   url: string;
   protocol: Protocol;
+  token?: string;
 }
 
 /** --url and --protocol, on the program so every command shares them. */
@@ -21,18 +23,53 @@ export function addGlobalOptions(program: Command): Command {
         .env("PARLEY_PROTOCOL")
         .choices(["connect", "grpc", "grpcweb"])
         .default("connect"),
+    )
+    .addOption(
+      new Option(
+        "--token <jwt>",
+        "the token to send (default: log in as a guest by --as, on a server that hands out guest tokens)",
+      ).env("PARLEY_TOKEN"),
+    )
+    .addHelpText(
+      "after",
+      `
+Environment (a flag given on the command line wins):
+  PARLEY_URL       --url
+  PARLEY_PROTOCOL  --protocol
+  PARLEY_TOKEN     --token (get one with \`parley login --as NAME\`, or
+                   \`parley token\` with the server's secret)
+  PARLEY_AUTHOR    --as, the name send, subscribe, listen and chat use
+                   (default: your login name)`,
     );
 }
 
-/** --as NAME, defaulting to $PARLEY_AUTHOR, then the login name. */
-export function authorOption(): Option {
-  let fallback = "cli";
+/** The name a command without --as logs in as: $PARLEY_AUTHOR, the login name, or "cli". */
+function defaultName(): string {
+  return process.env.PARLEY_AUTHOR || loginName() || "cli";
+}
+
+/** The user's login name, or undefined where the system has none (some containers have no passwd entry). */
+function loginName(): string | undefined {
   try {
-    fallback = userInfo().username || fallback;
+    return userInfo().username || undefined;
   } catch {
-    // No passwd entry (some containers): keep "cli".
+    return undefined;
   }
-  return new Option("--as <name>", "your display name").env("PARLEY_AUTHOR").default(fallback);
+}
+
+/**
+ * --as NAME: the author of what you post and your name in join and leave
+ * events. Defaults to $PARLEY_AUTHOR, then the login name, then "cli"; the
+ * help says which.
+ */
+export function authorOption(): Option {
+  const login = loginName();
+  return new Option(
+    "--as <name>",
+    "your display name: the author of what you post, and your name in join and leave events",
+  )
+    .env("PARLEY_AUTHOR")
+    .default(login ?? "cli", login ? `your login name, "${login}"` : `"cli" (no login name here)`);
 }
 
 /** A parser for a whole number option at least `min`. */
@@ -46,8 +83,38 @@ export function wholeNumber(name: string, min = 0) {
   };
 }
 
-/** The client for the program's --url and --protocol. */
+/**
+ * The client for the program's --url and --protocol. A person is waiting:
+ * when nothing listens at the URL, say so at once instead of retrying
+ * (a server that restarts after answering once is still waited for).
+ */
 export function clientFor(cmd: Command): ParleyClient {
-  const { url, protocol } = cmd.optsWithGlobals<GlobalOptions>();
-  return createParleyClient({ baseUrl: url, protocol });
+  const { url, protocol, token } = cmd.optsWithGlobals<GlobalOptions>();
+  const name = (cmd.opts() as { as?: string }).as ?? defaultName();
+  const given = token === undefined || token === "" ? undefined : { token, from: tokenOrigin(cmd) };
+  return createParleyClient({
+    baseUrl: url,
+    protocol,
+    failFastWhenUnreachable: true,
+    token: tokenFor({ url, protocol }, name, given),
+  });
+}
+
+/** Whether the token came from the flag or the environment, for error advice. */
+function tokenOrigin(cmd: Command): "--token" | "PARLEY_TOKEN" {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  return root.getOptionValueSource("token") === "env" ? "PARLEY_TOKEN" : "--token";
+}
+
+/**
+ * The author a command posts and joins as: --as. With a token given and no
+ * --as (nor PARLEY_AUTHOR), empty: the server takes the token's subject,
+ * where the login name would be refused as not the subject.
+ */
+export function authorOf(cmd: Command): string {
+  const { token } = cmd.optsWithGlobals<GlobalOptions>();
+  const as = (cmd.opts() as { as: string }).as;
+  if (token && cmd.getOptionValueSource("as") === "default") return "";
+  return as;
 }

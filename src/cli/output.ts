@@ -9,6 +9,8 @@ import {
   RoomEventSchema,
 } from "../../gen/chat/v1/chat_pb.js";
 import { ResumeFailedError } from "../client/index.js";
+import { connectionRefused } from "../client/retryable.js";
+import { authAdvice } from "./cli-auth.js";
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -89,8 +91,11 @@ function codeName(code: Code): string {
   );
 }
 
-/** Print an error the way a person can act on it: "error: <code>: <message>". */
-export function printError(error: unknown): void {
+/**
+ * Print an error the way a person can act on it: "error: <code>: <message>".
+ * `url` is the server the command called, named when nothing listens there.
+ */
+export function printError(error: unknown, url?: string): void {
   if (error instanceof ResumeFailedError) {
     process.stderr.write(
       `error: ${codeName(error.cause.code)}: ${error.cause.rawMessage} (epoch ${error.epoch}, seqs ${error.firstSeq}..${error.headSeq} available)\n`,
@@ -98,5 +103,13 @@ export function printError(error: unknown): void {
     return;
   }
   const e = ConnectError.from(error);
+  if (url !== undefined && connectionRefused(e)) {
+    process.stderr.write(
+      `error: ${codeName(e.code)}: nothing is listening at ${url} (${e.rawMessage}); start the server (parley serve, or npm start) or point --url or PARLEY_URL at it\n`,
+    );
+    return;
+  }
   process.stderr.write(`error: ${codeName(e.code)}: ${e.rawMessage}\n`);
+  const advice = authAdvice(e);
+  if (advice !== undefined) process.stderr.write(`${advice}\n`);
 }

@@ -6,9 +6,11 @@ import { chatCommand } from "./commands/chat.js";
 import { echoCommand } from "./commands/echo.js";
 import { historyCommand } from "./commands/history.js";
 import { listenCommand } from "./commands/listen.js";
+import { loginCommand } from "./commands/login.js";
 import { sendCommand } from "./commands/send.js";
 import { subscribeCommand } from "./commands/subscribe.js";
-import { addGlobalOptions } from "./options.js";
+import { tokenCommand } from "./commands/token.js";
+import { addGlobalOptions, type GlobalOptions } from "./options.js";
 import { printError } from "./output.js";
 
 // The `parley` command: `serve` runs the server; the others are clients.
@@ -27,6 +29,8 @@ for (const command of [
   listenCommand(),
   echoCommand(),
   chatCommand(),
+  loginCommand(),
+  tokenCommand(),
 ]) {
   program.addCommand(command);
 }
@@ -34,6 +38,6 @@ for (const command of [
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  printError(error);
+  printError(error, program.opts<GlobalOptions>().url);
   process.exitCode = 1;
 }

@@ -3,17 +3,16 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import {
-  createParleyClientWith,
-  type ParleyClient,
-  type ParleyClientCoreOptions,
-} from "./parley-client.js";
+import type { ParleyClientCoreOptions } from "./parley-client.js";
+import { clientWithTokens, type ParleyTokenClient, type TokenOptions } from "./with-tokens.js";
 
 /** The wire protocols a Node client can speak. */
 export type Protocol = "connect" | "grpc" | "grpcweb";
 
 /** Options of a Node Parley client. */
-export interface ParleyNodeClientOptions extends Omit<ParleyClientCoreOptions, "transport"> {
+export interface ParleyNodeClientOptions
+  extends Omit<ParleyClientCoreOptions, "transport">,
+    TokenOptions {
   /** For example http://localhost:8080. */
   baseUrl: string;
   /** Default connect. */
@@ -22,12 +21,16 @@ export interface ParleyNodeClientOptions extends Omit<ParleyClientCoreOptions, "
   httpVersion?: "1.1" | "2";
 }
 
+/** A Node Parley client; `guest` holds its guest tokens when it logs in as one. */
+export type ParleyNodeClient = ParleyTokenClient;
+
 /**
  * A Parley client for Node. HTTP/2 connections are pinged while streams are
  * open, so a server that vanished without closing is noticed and the
- * subscription reconnects on a fresh connection.
+ * subscription reconnects on a fresh connection. With `token` or `guest`,
+ * every call carries the token (tokenInterceptor), on every protocol.
  */
-export function createParleyClient(options: ParleyNodeClientOptions): ParleyClient {
+export function createParleyClient(options: ParleyNodeClientOptions): ParleyNodeClient {
   const protocol = options.protocol ?? "connect";
   const httpVersion = protocol === "grpc" ? "2" : (options.httpVersion ?? "2");
   const silence = options.silenceTimeoutMs ?? 45_000;
@@ -36,15 +39,15 @@ export function createParleyClient(options: ParleyNodeClientOptions): ParleyClie
     pingTimeoutMs: Math.max(1000, silence / 3),
   };
   const baseUrl = options.baseUrl;
-  const transport =
+  return clientWithTokens(options, (interceptors) =>
     protocol === "grpc"
-      ? createGrpcTransport({ baseUrl, ...h2 })
+      ? createGrpcTransport({ baseUrl, interceptors, ...h2 })
       : protocol === "grpcweb"
         ? httpVersion === "2"
-          ? createGrpcWebTransport({ baseUrl, httpVersion, ...h2 })
-          : createGrpcWebTransport({ baseUrl, httpVersion })
+          ? createGrpcWebTransport({ baseUrl, httpVersion, interceptors, ...h2 })
+          : createGrpcWebTransport({ baseUrl, httpVersion, interceptors })
         : httpVersion === "2"
-          ? createConnectTransport({ baseUrl, httpVersion, ...h2 })
-          : createConnectTransport({ baseUrl, httpVersion });
-  return createParleyClientWith({ ...options, transport });
+          ? createConnectTransport({ baseUrl, httpVersion, interceptors, ...h2 })
+          : createConnectTransport({ baseUrl, httpVersion, interceptors }),
+  );
 }

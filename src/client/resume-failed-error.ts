@@ -16,13 +16,13 @@ export class ResumeFailedError extends Error {
     /** The room. */
     readonly room: string,
     /** The last seq this client delivered (undefined if none). */
-    readonly lastSeq: number | undefined,
+    readonly lastSeq: bigint | undefined,
     /** The room's current epoch. */
     readonly epoch: string,
-    /** The oldest seq the room still holds (0 when empty). */
-    readonly firstSeq: number,
+    /** The oldest seq the room still holds (0n when empty). */
+    readonly firstSeq: bigint,
     /** The room's newest seq. */
-    readonly headSeq: number,
+    readonly headSeq: bigint,
     /** The server's error. */
     override readonly cause: ConnectError,
   ) {
@@ -33,11 +33,11 @@ export class ResumeFailedError extends Error {
   static from(
     error: ConnectError,
     room: string,
-    lastSeq: number | undefined,
+    lastSeq: bigint | undefined,
   ): ResumeFailedError | undefined {
     if (error.code !== Code.FailedPrecondition && error.code !== Code.OutOfRange) return undefined;
     const detail = error.findDetails(ResumeErrorSchema)[0];
-    const headSeq = Number(detail?.lastSeq ?? 0n);
+    const headSeq = detail?.lastSeq ?? 0n;
     const reason =
       error.code === Code.FailedPrecondition
         ? "epochChanged"
@@ -49,7 +49,7 @@ export class ResumeFailedError extends Error {
       room,
       lastSeq,
       detail?.epoch ?? "",
-      Number(detail?.firstSeq ?? 0n),
+      detail?.firstSeq ?? 0n,
       headSeq,
       error,
     );

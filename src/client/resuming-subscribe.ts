@@ -2,12 +2,15 @@ import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import type { ChatService, RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
 import { ResumeFailedError } from "./resume-failed-error.js";
-import { isRetryable } from "./retryable.js";
+import { connectionRefused, isRetryable } from "./retryable.js";
 
 /** Options of ParleyClient.subscribe. */
 export interface SubscribeOptions {
-  /** The last seq the caller already has; undefined starts live. */
-  sinceSeq?: number | undefined;
+  /**
+   * The last seq the caller already has (a bigint, as `message.seq` and
+   * `ready.lastSeq` are); undefined starts live.
+   */
+  sinceSeq?: bigint | undefined;
   /** The epoch sinceSeq belongs to ("" or undefined: accept the room's). */
   epoch?: string | undefined;
   /** Display name announced to the room in join/leave events. */
@@ -21,7 +24,7 @@ export interface SubscribeOptions {
 /** What a subscription is doing, for a connection indicator. */
 export type SubscriptionStatus =
   | { state: "connecting"; attempt: number }
-  | { state: "live"; epoch: string; lastSeq: number | undefined }
+  | { state: "live"; epoch: string; lastSeq: bigint | undefined }
   | { state: "retrying"; attempt: number; delayMs: number; error: ConnectError };
 
 /** Tuning shared by every subscription of a client. */
@@ -29,16 +32,47 @@ export interface ResumeTuning {
   backoff: BackoffOptions;
   /** No response for this long means the stream is dead (heartbeats come every 15 s). */
   silenceTimeoutMs: number;
+  /** Connections in a row that deliver nothing past `ready` before the subscription gives up. */
+  attempts: number;
+  /** Whether the client has ever had an answer from the server (shared by its calls). */
+  contact: Contact;
+}
+
+/** Whether any call of a client has reached the server yet. */
+export interface Contact {
+  reached: boolean;
+  /** Fail at once when the first call finds nothing listening (connection refused). */
+  failFastWhenUnreachable: boolean;
+}
+
+const MAX_UINT64 = 2n ** 64n - 1n;
+
+/**
+ * sinceSeq as the request carries it. A seq of the wrong type is the
+ * caller's mistake and fails at once: no reconnect can fix it.
+ */
+function checkedSinceSeq(sinceSeq: unknown): bigint | undefined {
+  if (sinceSeq === undefined) return undefined;
+  if (typeof sinceSeq !== "bigint" || sinceSeq < 0n || sinceSeq > MAX_UINT64) {
+    throw new ConnectError(
+      `sinceSeq must be a bigint from 0n to 2n ** 64n - 1n (as message.seq and ready.lastSeq are), got ${typeof sinceSeq} ${String(sinceSeq)}`,
+      Code.InvalidArgument,
+    );
+  }
+  return sinceSeq;
 }
 
 /**
- * Subscribe to a room and keep subscribing: on a transient failure or a
- * silent stream, reconnect with backoff and resume from the last seq
- * delivered, in the same epoch. Message events are yielded exactly once, in
- * seq order, with no gap; other events (ready on each connection, join,
- * leave, heartbeat) pass through. A resume the server refuses (epoch changed,
- * seq past retention) throws ResumeFailedError; other non-transient errors
- * throw as ConnectError. Aborting `signal` ends the iteration quietly.
+ * Subscribe to a room and keep subscribing: on a transient failure (see
+ * isRetryable), a slow-subscriber cut-off or a silent stream, reconnect with
+ * backoff and resume from the last seq delivered, in the same epoch. Message
+ * events are yielded exactly once, in seq order, with no gap; other events
+ * (ready on each connection, join, leave, heartbeat) pass through.
+ *
+ * A resume the server refuses (epoch changed, seq past retention) throws
+ * ResumeFailedError; an error that is not transient, or `attempts`
+ * connections in a row that delivered nothing past `ready`, throw the last
+ * error as ConnectError. Aborting `signal` ends the iteration quietly.
  */
 export async function* resumingSubscribe(
   rpc: Client<typeof ChatService>,
@@ -46,7 +80,7 @@ export async function* resumingSubscribe(
   options: SubscribeOptions,
   tuning: ResumeTuning,
 ): AsyncGenerator<RoomEvent> {
-  let lastSeq = options.sinceSeq;
+  let lastSeq = checkedSinceSeq(options.sinceSeq);
   let epoch = options.epoch ?? "";
   const stop = options.signal;
   for (let attempt = 0; !stop?.aborted; ) {
@@ -54,58 +88,72 @@ export async function* resumingSubscribe(
     const call = new AbortController();
     const abortCall = () => call.abort(stop?.reason);
     stop?.addEventListener("abort", abortCall, { once: true });
+    // The watchdog's own reason, so that its abort is told apart from a
+    // DEADLINE_EXCEEDED the server sent.
+    const silence = new ConnectError(
+      `no event for ${tuning.silenceTimeoutMs} ms`,
+      Code.DeadlineExceeded,
+    );
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const resetWatchdog = () => {
       clearTimeout(watchdog);
-      watchdog = setTimeout(
-        () =>
-          call.abort(
-            new ConnectError(`no event for ${tuning.silenceTimeoutMs} ms`, Code.DeadlineExceeded),
-          ),
-        tuning.silenceTimeoutMs,
-      );
+      watchdog = setTimeout(() => call.abort(silence), tuning.silenceTimeoutMs);
     };
     let failure: ConnectError;
+    let retry: boolean;
+    let readySeen = false;
+    let progressed = false;
     try {
       resetWatchdog();
       const stream = rpc.subscribe(
-        {
-          room,
-          sinceSeq: lastSeq === undefined ? undefined : BigInt(lastSeq),
-          epoch,
-          author: options.author ?? "",
-        },
+        { room, sinceSeq: lastSeq, epoch, author: options.author ?? "" },
         { signal: call.signal },
       );
-      for await (const response of stream) {
+      let gap: ConnectError | undefined;
+      responses: for await (const response of stream) {
         resetWatchdog();
-        attempt = 0;
+        tuning.contact.reached = true;
         for (const event of response.events) {
           const e = event.event;
           if (e.case === "ready") {
+            readySeen = true;
             epoch = e.value.epoch;
-            lastSeq ??= Number(e.value.lastSeq);
+            lastSeq ??= e.value.lastSeq;
             options.onStatus?.({ state: "live", epoch, lastSeq });
-          } else if (e.case === "message") {
-            const seq = Number(e.value.seq);
-            if (lastSeq !== undefined && seq <= lastSeq) continue;
-            if (lastSeq !== undefined && seq !== lastSeq + 1) {
-              throw new ConnectError(
-                `expected seq ${lastSeq + 1}, got ${seq}: reconnecting`,
-                Code.Aborted,
-              );
+          } else {
+            if (e.case === "message") {
+              const seq = e.value.seq;
+              if (lastSeq !== undefined && seq <= lastSeq) continue;
+              if (lastSeq !== undefined && seq !== lastSeq + 1n) {
+                gap = new ConnectError(
+                  `expected seq ${lastSeq + 1n}, got ${seq}: reconnecting`,
+                  Code.Aborted,
+                );
+                break responses;
+              }
+              lastSeq = seq;
             }
-            lastSeq = seq;
+            // Something past ready came through: this connection worked.
+            progressed = true;
           }
           yield event;
         }
       }
-      failure = new ConnectError("the server ended the subscription", Code.Unavailable);
+      // A gap, or the server closed the stream without error (it never does
+      // while it runs): resuming from lastSeq is exactly what is needed.
+      failure = gap ?? new ConnectError("the server ended the subscription", Code.Unavailable);
+      retry = true;
     } catch (error) {
       if (stop?.aborted) return;
-      failure = call.signal.aborted
-        ? ConnectError.from(call.signal.reason)
-        : ConnectError.from(error);
+      if (call.signal.reason === silence) {
+        failure = silence;
+        retry = true;
+      } else {
+        failure = ConnectError.from(error);
+        // A slow-subscriber cut-off comes after ready (the feed sends ready
+        // first); before it, RESOURCE_EXHAUSTED is a limit, not a cut-off.
+        retry = isRetryable(failure) || (readySeen && failure.code === Code.ResourceExhausted);
+      }
     } finally {
       clearTimeout(watchdog);
       stop?.removeEventListener("abort", abortCall);
@@ -113,10 +161,17 @@ export async function* resumingSubscribe(
     }
     const refused = ResumeFailedError.from(failure, room, lastSeq);
     if (refused) throw refused;
-    if (!isRetryable(failure)) throw failure;
+    if (!retry) throw failure;
+    // `attempt` counts connections in a row that got nothing past ready:
+    // one that delivered something starts the count (and the backoff) again.
+    if (progressed) attempt = 0;
+    else if (attempt + 1 >= tuning.attempts) throw failure;
+    if (!tuning.contact.reached && tuning.contact.failFastWhenUnreachable) {
+      if (connectionRefused(failure)) throw failure;
+    }
     const delayMs = backoffDelay(attempt, tuning.backoff);
     options.onStatus?.({ state: "retrying", attempt, delayMs, error: failure });
-    attempt++;
+    if (!progressed) attempt++;
     try {
       await sleep(delayMs, stop);
     } catch {

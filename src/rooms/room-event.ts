@@ -1,5 +1,4 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type ChatMessage,
@@ -8,6 +7,7 @@ import {
   RoomEventSchema,
 } from "../../gen/chat/v1/chat_pb.js";
 import type { RoomHead, StoredMessage } from "../store/message-log.js";
+import { encodeMessageEvent, encodeReadyEvent, lengthDelimited } from "../wire/room-event.js";
 
 /**
  * A room event on its way to subscribers. It is built and encoded once per
@@ -46,35 +46,11 @@ export function toChatMessage(m: StoredMessage): ChatMessage {
 /** Encode an event once, for every subscriber that will receive it. */
 export function queuedEvent(event: RoomEvent, seq: number, skipMember?: string): QueuedEvent {
   const bytes = toBinary(RoomEventSchema, event);
-  const field = new BinaryWriter().bytes(bytes).finish();
+  const field = lengthDelimited(bytes);
   const size = bytes.byteLength;
   return skipMember === undefined
     ? { event, field, seq, size }
     : { event, field, seq, size, skipMember };
-}
-
-/**
- * ChatMessage { room = 1; uint64 seq = 2; id = 3; author = 4; text = 5;
- * google.protobuf.Timestamp sent_at = 6; client_message_id = 7; } written
- * field by field into `w`, as toBinary writes it (test/message-codecs.test.ts
- * holds the bytes and the field list to the contract). Every Send encodes
- * its message this way twice, for the room event and for the response, where
- * protobuf-es's reflection cost several times as much.
- */
-export function writeChatMessage(w: BinaryWriter, m: StoredMessage): BinaryWriter {
-  if (m.room !== "") w.tag(1, WireType.LengthDelimited).string(m.room);
-  if (m.seq !== 0) w.tag(2, WireType.Varint).uint64(m.seq);
-  if (m.id !== "") w.tag(3, WireType.LengthDelimited).string(m.id);
-  if (m.author !== "") w.tag(4, WireType.LengthDelimited).string(m.author);
-  if (m.text !== "") w.tag(5, WireType.LengthDelimited).string(m.text);
-  const seconds = Math.floor(m.sentAtMs / 1000);
-  const nanos = (m.sentAtMs - seconds * 1000) * 1_000_000;
-  w.tag(6, WireType.LengthDelimited).fork();
-  if (seconds !== 0) w.tag(1, WireType.Varint).int64(seconds);
-  if (nanos !== 0) w.tag(2, WireType.Varint).int32(nanos);
-  w.join();
-  if (m.clientMessageId !== "") w.tag(7, WireType.LengthDelimited).string(m.clientMessageId);
-  return w;
 }
 
 /**
@@ -88,7 +64,7 @@ function encodedEvent(bytes: Uint8Array, seq: number, build: () => RoomEvent): Q
       event ??= build();
       return event;
     },
-    field: new BinaryWriter().bytes(bytes).finish(),
+    field: lengthDelimited(bytes),
     seq,
     size: bytes.byteLength,
   };
@@ -96,9 +72,7 @@ function encodedEvent(bytes: Uint8Array, seq: number, build: () => RoomEvent): Q
 
 /** A stored message as an event: RoomEvent.message = 1. */
 export function messageEvent(m: StoredMessage): QueuedEvent {
-  const w = new BinaryWriter().tag(1, WireType.LengthDelimited).fork();
-  const bytes = writeChatMessage(w, m).join().finish();
-  return encodedEvent(bytes, m.seq, () =>
+  return encodedEvent(encodeMessageEvent(m), m.seq, () =>
     create(RoomEventSchema, { event: { case: "message", value: toChatMessage(m) } }),
   );
 }
@@ -136,12 +110,7 @@ export function heartbeatEvent(lastSeq: number): QueuedEvent {
 
 /**
  * The first event of every subscription, with who was subscribed when it
- * attached. Written field by field (RoomEvent.ready = 5 { room = 1, epoch = 2,
- * last_seq = 3, first_seq = 4, member_id = 5, repeated Member members = 6
- * { member_id = 1, author = 2 } }): through protobuf-es's reflection a Ready
- * of n members cost about 2.5 KiB of garbage per member, paid by every
- * subscriber of a big room (bench/RESULTS.md, idle scale). The bytes are what
- * toBinary writes (test/event-responses.test.ts).
+ * attached; its bytes are written field by field (src/wire/room-event.ts).
  */
 export function readyEvent(
   room: string,
@@ -149,22 +118,7 @@ export function readyEvent(
   memberId: string,
   members: readonly { memberId: string; author: string }[] = [],
 ): QueuedEvent {
-  const w = new BinaryWriter();
-  w.tag(5, WireType.LengthDelimited).fork();
-  if (room !== "") w.tag(1, WireType.LengthDelimited).string(room);
-  if (head.epoch !== "") w.tag(2, WireType.LengthDelimited).string(head.epoch);
-  if (head.lastSeq !== 0) w.tag(3, WireType.Varint).uint64(head.lastSeq);
-  if (head.firstSeq !== 0) w.tag(4, WireType.Varint).uint64(head.firstSeq);
-  if (memberId !== "") w.tag(5, WireType.LengthDelimited).string(memberId);
-  for (const m of members) {
-    w.tag(6, WireType.LengthDelimited).fork();
-    if (m.memberId !== "") w.tag(1, WireType.LengthDelimited).string(m.memberId);
-    if (m.author !== "") w.tag(2, WireType.LengthDelimited).string(m.author);
-    w.join();
-  }
-  w.join();
-  const bytes = w.finish();
-  return encodedEvent(bytes, 0, () =>
+  return encodedEvent(encodeReadyEvent(room, head, memberId, members), 0, () =>
     create(RoomEventSchema, {
       event: {
         case: "ready",

@@ -1,9 +1,8 @@
-import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import type { AppendResult, MessageLog, NewMessage } from "../store/message-log.js";
 import { type Member, Room } from "./room.js";
-import { heartbeatEvent, type QueuedEvent } from "./room-event.js";
-import { type EventSink, feedRoom, type StreamRequest, streamRoom } from "./room-stream.js";
-import type { QueueLimits } from "./subscription.js";
+import { heartbeatEvent } from "./room-event.js";
+import { type EventSink, feedRoom, type StreamRequest } from "./room-stream.js";
+import { DEFAULT_GRACE_MS, type QueueLimits } from "./subscription.js";
 import { type TypingOptions, TypingTracker } from "./typing.js";
 
 /** Options of the room hub. */
@@ -12,6 +11,8 @@ export interface HubOptions extends QueueLimits {
   heartbeatMs: number;
   /** Typing event pacing; the contract's 1 s and 5 s when omitted (tests shorten them). */
   typing?: TypingOptions;
+  /** New member ids (default random; tests fix them to get repeatable answers). */
+  newMemberId?: () => string;
 }
 
 /** A room with subscribers in this process. */
@@ -34,9 +35,11 @@ export class RoomHub {
     private readonly options: HubOptions,
   ) {
     // One timer for all streams: a per-stream timer would cost a timer
-    // reset on every delivery.
-    const tickMs = Math.max(10, Math.min(1000, Math.floor(options.heartbeatMs / 2)));
-    this.ticker = setInterval(() => this.sendHeartbeats(), tickMs);
+    // reset on every delivery. It sends heartbeats and judges subscribers
+    // over their queue budget, so it ticks at half the shorter period.
+    const period = Math.min(options.heartbeatMs, options.graceMs ?? DEFAULT_GRACE_MS);
+    const tickMs = Math.max(10, Math.min(1000, Math.floor(period / 2)));
+    this.ticker = setInterval(() => this.tick(), tickMs);
     this.ticker.unref();
     // Typing goes only to rooms that have a live side: with no subscriber there is no one to tell.
     this.typists = new TypingTracker(
@@ -57,6 +60,14 @@ export class RoomHub {
     else if (this.rooms.has(room)) this.typists.typing(room, author);
   }
 
+  /** True when `author` is subscribed to any room in this process now (a guest name in use). */
+  hasMember(author: string): boolean {
+    for (const room of this.rooms.values()) {
+      if (room.members().some((m) => m.author === author)) return true;
+    }
+    return false;
+  }
+
   /** Who is subscribed to a room in this process now, oldest first. */
   members(room: string): Member[] {
     return this.rooms.get(room)?.members() ?? [];
@@ -72,25 +83,12 @@ export class RoomHub {
   }
 
   /**
-   * A room's events for one subscriber, each already encoded once for all
-   * subscribers (what Subscribe and Chat write); see streamRoom.
+   * A room's events for one subscriber, pushed into a sink; see feedRoom.
+   * This is the one way to subscribe: every method and gateway that streams
+   * a room's events reaches it through its method core.
    */
-  stream(room: string, request: StreamRequest, signal: AbortSignal): AsyncIterable<QueuedEvent[]> {
-    return streamRoom(() => this.room(room), this.log, request, this.options, signal);
-  }
-
-  /** A room's events for one subscriber, pushed into a sink; see feedRoom. */
   feed(room: string, request: StreamRequest, signal: AbortSignal, sink: EventSink): void {
     feedRoom(() => this.room(room), this.log, request, this.options, signal, sink);
-  }
-
-  /** A room's events for one subscriber, as protobuf messages; see streamRoom. */
-  async *subscribe(
-    room: string,
-    request: StreamRequest,
-    signal: AbortSignal,
-  ): AsyncGenerator<RoomEvent[]> {
-    for await (const batch of this.stream(room, request, signal)) yield batch.map((q) => q.event);
   }
 
   /** Stop the heartbeat timer. Streams end through their abort signals. */
@@ -110,11 +108,14 @@ export class RoomHub {
     return room;
   }
 
-  private sendHeartbeats(): void {
-    const due = Date.now() - this.options.heartbeatMs;
+  /** Heartbeats to idle streams; the slow-subscriber verdict for the others. */
+  private tick(): void {
+    const now = Date.now();
+    const due = now - this.options.heartbeatMs;
     for (const room of this.rooms.values()) {
       let beat: ReturnType<typeof heartbeatEvent> | undefined;
       room.forEachSubscriber((sub) => {
+        sub.checkBacklog(now);
         if (!sub.idle || sub.lastDeliveryMs > due) return;
         beat ??= heartbeatEvent(room.lastSeq);
         sub.push(beat);

@@ -45,14 +45,19 @@ export function feedRoom(
   openRoom: () => Room,
   log: MessageLog,
   request: StreamRequest,
-  limits: QueueLimits,
+  limits: QueueLimits & { newMemberId?: () => string },
   signal: AbortSignal,
   sink: EventSink,
 ): void {
   // The room is looked up only when the feed starts: a Room object with no
   // subscribers is released, so one fetched earlier could be stale by now.
   const room = openRoom();
-  const sub = new Subscription(randomBytes(6).toString("base64url"), request.author, limits);
+  const memberId = limits.newMemberId?.() ?? randomBytes(6).toString("base64url");
+  const sub = new Subscription(memberId, request.author, limits);
+  // A subscriber cut off while its stream waits (on a sink that never
+  // drains, or in the history replay) leaves the room at once: it is no
+  // longer listed as a member, and its stream ends with the reason.
+  sub.whenFailed((error) => finish(error));
   room.attach(sub);
   // Taken in the same turn as attach: the join and leave events queued from
   // here on are exactly the changes to this list.
@@ -127,9 +132,12 @@ export function feedRoom(
     try {
       for (let batch = sub.takeNow(); batch !== undefined && !ended; batch = sub.takeNow()) {
         const waiting = handle(batch);
-        if (waiting !== undefined) {
+        if (waiting === undefined) {
+          sub.caughtUp();
+        } else {
           waiting.then(
             () => {
+              sub.caughtUp();
               pumping = false;
               pump();
             },
@@ -167,64 +175,4 @@ export function feedRoom(
     sub.listen(pump);
     pump();
   })();
-}
-
-/**
- * The same feed as an async iterable of batches, for consumers that pull
- * (connect's handlers, the SSE gateway): the next batch is taken when the
- * consumer asks for it, and the iterable throws the feed's ending reason.
- * A consumer that stops early ends the feed.
- */
-export async function* streamRoom(
-  openRoom: () => Room,
-  log: MessageLog,
-  request: StreamRequest,
-  limits: QueueLimits,
-  signal: AbortSignal,
-): AsyncGenerator<QueuedEvent[]> {
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(signal.reason);
-  if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort, { once: true });
-  const waiting: QueuedEvent[][] = [];
-  let ending: { reason: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  let taken: (() => void) | undefined;
-  feedRoom(openRoom, log, request, limits, stop.signal, {
-    deliver(batch) {
-      waiting.push(batch);
-      wake?.();
-      // Hold the feed until the consumer asks for more.
-      return false;
-    },
-    drained: () =>
-      new Promise((resolve) => {
-        taken = resolve;
-      }),
-    end(reason) {
-      ending = { reason };
-      wake?.();
-      taken?.();
-    },
-  });
-  try {
-    for (;;) {
-      const batch = waiting.shift();
-      if (batch !== undefined) {
-        yield batch;
-        const release = taken;
-        taken = undefined;
-        release?.();
-        continue;
-      }
-      if (ending) throw ending.reason;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      wake = undefined;
-    }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    stop.abort(new Error("the consumer stopped reading the room"));
-  }
 }

@@ -1,4 +1,5 @@
 import type { AppendResult, MessageLog, NewMessage } from "../store/message-log.js";
+import { type Relay, relayOtherNodes } from "./other-nodes.js";
 import { joinEvent, leaveEvent, messageEvent, type QueuedEvent } from "./room-event.js";
 import type { Subscription } from "./subscription.js";
 
@@ -20,6 +21,10 @@ export class Room {
   private appendsInFlight = 0;
   /** The highest seq this process has seen for the room. */
   lastSeq = 0;
+  /** The highest message seq pushed to subscribers (a message at or below it is covered). */
+  publishedSeq = 0;
+  /** The link to other processes sharing the store (Redis), while there are subscribers. */
+  private relay: Relay | undefined;
 
   constructor(
     readonly name: string,
@@ -34,7 +39,9 @@ export class Room {
     const published = this.publishTail
       .then(() => stored)
       .then((result) => {
-        if (!result.duplicate) this.publish(messageEvent(result.message));
+        // The store's live feed may have brought it (or a later one) already.
+        if (!result.duplicate && result.message.seq > this.publishedSeq)
+          this.publish(messageEvent(result.message));
         return result;
       });
     this.publishTail = published.catch(() => undefined);
@@ -47,12 +54,19 @@ export class Room {
   /** Start delivering live events to a subscription and announce it to the others. */
   attach(sub: Subscription): void {
     this.subscribers.add(sub);
+    if (this.subscribers.size === 1) this.relay ??= relayOtherNodes(this, this.log);
+    this.relay?.joined(sub.memberId, sub.author);
     this.publish(joinEvent(sub.memberId, sub.author));
   }
 
   /** Stop delivering to a subscription and announce that it left. */
   detach(sub: Subscription): void {
     if (!this.subscribers.delete(sub)) return;
+    this.relay?.left(sub.memberId);
+    if (this.subscribers.size === 0) {
+      this.relay?.stop();
+      this.relay = undefined;
+    }
     this.publish(leaveEvent(sub.memberId, sub.author));
     this.releaseIfIdle();
   }
@@ -65,12 +79,18 @@ export class Room {
   /** Push an event to every subscription that wants it. */
   publish(event: QueuedEvent): void {
     this.noteLastSeq(event.seq);
+    if (event.seq > this.publishedSeq) this.publishedSeq = event.seq;
+    else if (event.seq === 0) this.relay?.forward(event);
     for (const sub of this.subscribers) sub.push(event);
   }
 
-  /** Who is subscribed now, oldest subscription first. */
+  /**
+   * Who is subscribed now: this process's subscriptions oldest first, then
+   * those on other processes sharing the store (Redis), as this one knows them.
+   */
   members(): Member[] {
-    return Array.from(this.subscribers, (s) => ({ memberId: s.memberId, author: s.author }));
+    const local = Array.from(this.subscribers, (s) => ({ memberId: s.memberId, author: s.author }));
+    return this.relay ? local.concat(this.relay.members()) : local;
   }
 
   /** How many subscriptions the room has now. */

@@ -8,8 +8,10 @@ const PREFLIGHT_MAX_AGE_S = 2 * 60 * 60;
 /**
  * Let pages from `origins` call every RPC and the SSE endpoint: answer CORS
  * preflights, and mark responses to allowed origins, with Connect's own lists
- * of the methods, request headers and response headers its protocols use
- * (plus Last-Event-ID, which EventSource sends when it reconnects). "*"
+ * of the methods, request headers and response headers its protocols use,
+ * plus Authorization (the bearer token every call carries on a server that
+ * checks tokens) and Last-Event-ID (which EventSource sends when it
+ * reconnects). "*"
  * allows any origin. No origins: `handler` unchanged, and browsers keep the
  * same-origin rule.
  */
@@ -18,7 +20,7 @@ export function withCors(origins: readonly string[], handler: RequestHandler): R
   const middleware = corsMiddleware({
     origin: origins.includes("*") ? "*" : [...origins],
     methods: [...connectCors.allowedMethods],
-    allowedHeaders: [...connectCors.allowedHeaders, "Last-Event-ID"],
+    allowedHeaders: [...connectCors.allowedHeaders, "Authorization", "Last-Event-ID"],
     exposedHeaders: [...connectCors.exposedHeaders],
     maxAge: PREFLIGHT_MAX_AGE_S,
   });

@@ -1,23 +1,34 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { LIMITS } from "../chat/limits.js";
-import { roomEvents } from "../chat/room-events.js";
+import { ChatService } from "../../gen/chat/v1/chat_pb.js";
+import type { CallPolicy } from "../calls/call-policy.js";
+import type { MethodCore } from "../calls/method-core.js";
+import { requestLog } from "../calls/request-log.js";
+import { chatCores } from "../chat/chat-cores.js";
 import type { Config } from "../config.js";
+import { NO_AUTH } from "../identity/auth-config.js";
+import { openAuth } from "../identity/open-auth.js";
+import { LIMITS } from "../limits.js";
 import type { Logger } from "../logger.js";
 import { RoomHub } from "../rooms/room-hub.js";
 import type { TypingOptions } from "../rooms/typing.js";
 import type { MessageLog } from "../store/message-log.js";
 import { openLog } from "../store/open-log.js";
+import { decodeEchoRequest } from "../wire/echo-codec.js";
+import { decodeSendRequest } from "../wire/send-codec.js";
+import { connectEdge } from "./connect-path/connect-edge.js";
 import { withCors } from "./cors.js";
 import { fallbackRouter } from "./fallback-router.js";
 import { directGrpc } from "./grpc-direct/direct-grpc.js";
-import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HEALTHZ_PATH, healthzFallback } from "./health/healthz.js";
+import { listenerLimits } from "./listener/index.js";
+import { withNoSniff } from "./no-sniff.js";
 import { listenOnePort } from "./one-port.js";
-import { withWritesReleasedOnClose } from "./release-writes.js";
 import { routes } from "./routes.js";
 import { sseRoute } from "./sse/sse-gateway.js";
 import { webAppFiles } from "./web/static-files.js";
+import { withSpecGrpcMessage } from "./workarounds/grpc-message.js";
+import { withWritesReleasedOnClose } from "./workarounds/release-writes.js";
 
 /** A running Parley server. */
 export interface ParleyServer {
@@ -39,6 +50,35 @@ export interface ParleyServer {
 export interface ServerTuning {
   /** Typing event pacing (the contract's 1 s and 5 s by default). */
   typing?: TypingOptions;
+  /** Policies every call passes after the request log (tests refuse calls with one). */
+  policies?: readonly CallPolicy[];
+  /** false: every call goes through connect-node, none through the direct gRPC path. */
+  directGrpc?: boolean;
+  /** The store to use instead of opening config.store (tests fix ids and times with it). */
+  log?: MessageLog;
+  /** The clock Echo reports arrival times by (tests fix it). */
+  now?: () => number;
+  /** New subscription member ids (tests fix them). */
+  newMemberId?: () => string;
+}
+
+/**
+ * The longest deadline a client may ask for (about 24.8 days): a timer
+ * cannot wait longer, and Node fires a longer one at once, which would end
+ * the call at its start. Longer is INVALID_ARGUMENT on both paths.
+ */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** The core of one method, from the service's table. */
+function coreOf<K extends MethodCore["kind"]>(
+  cores: readonly MethodCore[],
+  method: DescMethod & { methodKind: K },
+): Extract<MethodCore, { kind: K }> {
+  const core = cores.find((c) => c.method === method);
+  if (core === undefined || core.kind !== method.methodKind) {
+    throw new Error(`no ${method.methodKind} core for ${method.name}`);
+  }
+  return core as Extract<MethodCore, { kind: K }>;
 }
 
 /** Open the store, mount the routes and listen. */
@@ -47,34 +87,58 @@ export async function startParley(
   logger: Logger,
   tuning: ServerTuning = {},
 ): Promise<ParleyServer> {
-  const log = openLog(config.store, { retention: config.retention });
+  const log = tuning.log ?? openLog(config.store, { retention: config.retention });
   const hub = new RoomHub(log, {
     heartbeatMs: config.heartbeatMs,
     maxEvents: config.queueEvents,
     maxBytes: config.queueBytes,
-    ...tuning,
+    ...(config.slowGraceMs === undefined ? {} : { graceMs: config.slowGraceMs }),
+    ...(tuning.typing === undefined ? {} : { typing: tuning.typing }),
+    ...(tuning.newMemberId === undefined ? {} : { newMemberId: tuning.newMemberId }),
   });
   // Calls and streams wait on it through watchShutdown (one listener in all).
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
-    routes: routes(hub, log, shutdown.signal),
+  const authConfig = config.auth ?? NO_AUTH;
+  const auth = await openAuth(authConfig, (name) => hub.hasMember(name), logger);
+  const cores = chatCores(hub, log, {
+    now: tuning.now,
+    gate: auth.gate,
+    guests: auth.guests,
+    authMode: authConfig.mode,
+  });
+  // Every call on every protocol and path passes this chain, in this order.
+  const policies: CallPolicy[] = [
+    requestLog(logger),
+    ...(auth.policy === undefined ? [] : [auth.policy]),
+    ...(tuning.policies ?? []),
+  ];
+  const handler = connectEdge({
+    routes: routes(cores, shutdown.signal),
     // Paths no RPC matches: plain HTTP health, the SSE gateway, the web app.
     fallback: fallbackRouter([
       { matches: (path) => path === HEALTHZ_PATH, handle: healthzFallback(shutdown.signal) },
-      sseRoute(roomEvents(hub), { shutdownSignal: shutdown.signal }),
+      sseRoute(coreOf(cores, ChatService.method.subscribe), {
+        shutdownSignal: shutdown.signal,
+        policies,
+      }),
       { matches: () => true, handle: webAppFiles(config.webDir) },
     ]),
+    policies,
     readMaxBytes: LIMITS.messageMaxBytes,
-    // Responses are never compressed (compressed requests are still
-    // accepted): a batch of room events is encoded once for every subscriber,
-    // and gzip per subscriber would redo that work n times over, on the hot
-    // path. It also keeps each subscriber's queue bound honest: a batch's
-    // bytes are the bytes that wait on the connection.
-    compressMinBytes: Number.MAX_SAFE_INTEGER,
-    // No shutdownSignal here: routes() links each handler to shutdown for
-    // less (shutdown-router.ts).
+    maxTimeoutMs: MAX_TIMEOUT_MS,
   });
-  const edge = withCors(config.corsOrigins, withSpecGrpcMessage(handler));
+  const direct = directGrpc({
+    methods: [
+      { core: coreOf(cores, ChatService.method.send), decode: decodeSendRequest },
+      { core: coreOf(cores, ChatService.method.subscribe) },
+      { core: coreOf(cores, ChatService.method.echo), decode: decodeEchoRequest },
+    ],
+    policies,
+    shutdownSignal: shutdown.signal,
+    readMaxBytes: LIMITS.messageMaxBytes,
+    maxTimeoutMs: MAX_TIMEOUT_MS,
+  });
+  const edge = withNoSniff(withCors(config.corsOrigins, withSpecGrpcMessage(handler)));
   const server = await listenOnePort(withWritesReleasedOnClose(edge), {
     port: config.port,
     host: config.host,
@@ -83,10 +147,16 @@ export async function startParley(
         ? { certFile: config.tlsCert, keyFile: config.tlsKey }
         : undefined,
     pingIntervalMs: config.heartbeatMs,
-    takeHttp2Stream: directGrpc(hub, shutdown.signal),
+    takeHttp2Stream: tuning.directGrpc === false ? undefined : direct,
+    ...listenerLimits(config),
+    onHandlerError: (err) =>
+      logger.error({ err }, "a request handler threw; its request was answered 500"),
   });
   const url = `${server.scheme}://${urlHost(config.host)}:${server.port}`;
-  logger.info({ url, store: config.store, retention: config.retention }, "parley listening");
+  logger.info(
+    { url, store: config.store, retention: config.retention, auth: authConfig.mode },
+    "parley listening",
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {

@@ -1,11 +1,13 @@
 import type { Config } from "../config.js";
 import { createLogger } from "../logger.js";
 import { startParley } from "./parley-server.js";
+import { startFailureLine } from "./start-failure.js";
 
 /**
  * Run the server as this process's job: start it, and stop it gracefully on
  * SIGINT or SIGTERM (a second signal exits at once). Exits 1 if it cannot
- * start. Shared by `npm start` and `parley serve`.
+ * start, after one line on stderr saying why and what to do (the JSON log
+ * line on stdout keeps the details). Shared by `npm start` and `parley serve`.
  */
 export async function runServer(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
@@ -31,6 +33,7 @@ export async function runServer(config: Config): Promise<void> {
     process.on("SIGTERM", onSignal);
   } catch (error) {
     logger.fatal({ err: error }, "parley could not start");
+    process.stderr.write(`${startFailureLine(error, config)}\n`);
     process.exit(1);
   }
 }

@@ -1,4 +1,5 @@
-import { newEpoch, newMessageId } from "./ids.js";
+import { retryConflict } from "./idempotency.js";
+import { newEpoch, newMessageId, roomEpoch } from "./ids.js";
 import type {
   AppendResult,
   LogOptions,
@@ -20,30 +21,56 @@ interface MemoryRoom {
   lastSeq: number;
 }
 
+/** Options of the memory log: the common ones, and what tests may fix to get repeatable answers. */
+export interface MemoryLogOptions extends LogOptions {
+  /** The time a message is stored, in ms since the epoch (default Date.now). */
+  now?: () => number;
+  /** New message ids (default random UUIDs). */
+  newMessageId?: () => string;
+  /** This store's incarnation id, from which room epochs derive (default random). */
+  incarnation?: string;
+}
+
 /**
  * An in-process message log for tests and throwaway runs. Nothing survives
- * the process; every start is a new epoch for every room.
+ * the process; every start is a new incarnation, so a new epoch for every room.
  */
 export class MemoryLog implements MessageLog {
   private readonly rooms = new Map<string, MemoryRoom>();
   private closed = false;
+  private readonly now: () => number;
+  private readonly newMessageId: () => string;
+  private readonly incarnation: string;
 
-  constructor(private readonly options: LogOptions) {}
+  constructor(private readonly options: MemoryLogOptions) {
+    this.now = options.now ?? Date.now;
+    this.newMessageId = options.newMessageId ?? newMessageId;
+    this.incarnation = options.incarnation ?? newEpoch();
+  }
+
+  /** How many rooms the store holds (rooms come into being on their first append only). */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
 
   async append(room: string, message: NewMessage): Promise<AppendResult> {
     this.assertOpen();
     const r = this.room(room);
     if (message.clientMessageId !== "") {
       const original = r.byClientId.get(message.clientMessageId);
-      if (original) return { message: original, duplicate: true };
+      if (original) {
+        const conflict = retryConflict(original, message);
+        if (conflict) throw conflict;
+        return { message: original, duplicate: true };
+      }
     }
     const stored: StoredMessage = {
       room,
       seq: r.lastSeq + 1,
-      id: newMessageId(),
+      id: this.newMessageId(),
       author: message.author,
       text: message.text,
-      sentAtMs: Date.now(),
+      sentAtMs: this.now(),
       clientMessageId: message.clientMessageId,
     };
     r.lastSeq = stored.seq;
@@ -76,7 +103,9 @@ export class MemoryLog implements MessageLog {
 
   async head(room: string): Promise<RoomHead> {
     this.assertOpen();
-    const r = this.room(room);
+    // Reading an unknown room stores nothing (any client can name any room).
+    const r = this.rooms.get(room);
+    if (!r) return { epoch: roomEpoch(this.incarnation, room), lastSeq: 0, firstSeq: 0 };
     const first = r.messages[r.bySeqOffset];
     return { epoch: r.epoch, lastSeq: r.lastSeq, firstSeq: first ? first.seq : 0 };
   }
@@ -88,7 +117,13 @@ export class MemoryLog implements MessageLog {
   private room(name: string): MemoryRoom {
     let r = this.rooms.get(name);
     if (!r) {
-      r = { epoch: newEpoch(), messages: [], bySeqOffset: 0, byClientId: new Map(), lastSeq: 0 };
+      r = {
+        epoch: roomEpoch(this.incarnation, name),
+        messages: [],
+        bySeqOffset: 0,
+        byClientId: new Map(),
+        lastSeq: 0,
+      };
       this.rooms.set(name, r);
     }
     return r;

@@ -1,12 +1,15 @@
 import { MemoryLog } from "./memory-log.js";
 import type { LogOptions, MessageLog } from "./message-log.js";
+import { RedisLog } from "./redis-log.js";
+import { parseRedisTarget } from "./redis-target.js";
 import { SqliteLog } from "./sqlite-log.js";
 
 /** The store used when none is configured. */
 export const DEFAULT_STORE = "sqlite:./data/parley.db";
 
 /**
- * Open the store a `--store` value names: `sqlite:PATH` or `memory:`.
+ * Open the store a `--store` value names: `sqlite:PATH`, `memory:`,
+ * `redis://host:port[/db]` or `redis-cluster://host:port,...`.
  * Throws an Error naming the accepted forms for anything else.
  */
 export function openLog(spec: string, options: LogOptions): MessageLog {
@@ -17,5 +20,10 @@ export function openLog(spec: string, options: LogOptions): MessageLog {
       throw new Error(`--store ${spec}: sqlite needs a file path, as in sqlite:./data/parley.db`);
     return new SqliteLog({ ...options, path });
   }
-  throw new Error(`--store ${JSON.stringify(spec)}: expected sqlite:PATH or memory:`);
+  if (spec.startsWith("redis://") || spec.startsWith("redis-cluster://")) {
+    return new RedisLog({ ...options, target: parseRedisTarget(spec) });
+  }
+  throw new Error(
+    `--store ${JSON.stringify(spec)}: expected sqlite:PATH, memory:, redis://host:port[/db] or redis-cluster://host:port,...`,
+  );
 }

@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { ConnectError } from "@connectrpc/connect";
 import Database from "better-sqlite3";
-import { newEpoch, newMessageId } from "./ids.js";
+import { retryConflict } from "./idempotency.js";
+import { newEpoch, newMessageId, roomEpoch } from "./ids.js";
 import type {
   AppendResult,
   LogOptions,
@@ -50,7 +52,8 @@ export interface SqliteLogOptions extends LogOptions {
  *
  * Group commit: appends that arrive in the same turn of the event loop are
  * written in one transaction (one fsync), then resolved in call order. One
- * server process owns a file at a time.
+ * server process owns a file at a time: opening a file another process holds
+ * throws an Error naming the file and what to do instead.
  */
 export class SqliteLog implements MessageLog {
   private readonly db: Database.Database;
@@ -59,15 +62,42 @@ export class SqliteLog implements MessageLog {
   private flushScheduled = false;
   private closed = false;
   private readonly stmt;
+  /** This file's incarnation id, from which new rooms' epochs derive. */
+  private readonly incarnation: string;
 
   constructor(options: SqliteLogOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
-    this.db.pragma("busy_timeout = 5000");
-    this.db.exec(SQLITE_SCHEMA);
+    try {
+      // One server owns a file: a second one would append under its own seqs
+      // and its messages would never reach the first one's subscribers. SQLite's
+      // exclusive locking mode holds the file's lock from the first write until
+      // close; it is an OS file lock, so the kernel drops it when the process
+      // dies, even by kill -9, and no stale lock is ever left to clean up. It
+      // must be set before WAL is first used (WAL then runs without shared memory).
+      this.db.pragma("locking_mode = EXCLUSIVE");
+      // Wait briefly for a predecessor that is still closing the file.
+      this.db.pragma("busy_timeout = 1000");
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = FULL");
+      // Take the lock now rather than at the first append.
+      this.db.exec("BEGIN EXCLUSIVE; COMMIT");
+      this.db.exec(SQLITE_SCHEMA);
+      this.db
+        .prepare("INSERT OR IGNORE INTO store (key, value) VALUES ('incarnation', ?)")
+        .run(newEpoch());
+    } catch (error) {
+      this.db.close();
+      if (error instanceof Database.SqliteError && error.code === "SQLITE_BUSY")
+        throw new Error(inUseMessage(options.path), { cause: error });
+      throw error;
+    }
     this.retention = options.retention;
+    this.incarnation = (
+      this.db.prepare("SELECT value FROM store WHERE key = 'incarnation'").get() as {
+        value: string;
+      }
+    ).value;
     this.stmt = {
       room: this.db.prepare<[string], RoomRow>(
         "SELECT epoch, last_seq, first_seq FROM rooms WHERE name = ?",
@@ -132,7 +162,9 @@ export class SqliteLog implements MessageLog {
 
   async head(room: string): Promise<RoomHead> {
     this.assertOpen();
-    const row = this.roomRow(room);
+    // Reading an unknown room stores nothing (any client can name any room).
+    const row = this.stmt.room.get(room);
+    if (!row) return { epoch: roomEpoch(this.incarnation, room), lastSeq: 0, firstSeq: 0 };
     return { epoch: row.epoch, lastSeq: row.last_seq, firstSeq: row.first_seq };
   }
 
@@ -149,13 +181,17 @@ export class SqliteLog implements MessageLog {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    let results: AppendResult[];
+    const settle = (p: (typeof batch)[number], result: AppendResult | ConnectError) => {
+      if (result instanceof ConnectError) p.reject(result);
+      else p.resolve(result);
+    };
+    let results: (AppendResult | ConnectError)[];
     try {
       results = this.db.transaction(() => batch.map((p) => this.appendNow(p.room, p.message)))();
     } catch {
       for (const p of batch) {
         try {
-          p.resolve(this.db.transaction(() => this.appendNow(p.room, p.message))());
+          settle(p, this.db.transaction(() => this.appendNow(p.room, p.message))());
         } catch (error) {
           p.reject(error);
         }
@@ -163,15 +199,22 @@ export class SqliteLog implements MessageLog {
       return;
     }
     batch.forEach((p, i) => {
-      p.resolve(results[i] as AppendResult);
+      settle(p, results[i] as AppendResult | ConnectError);
     });
   }
 
-  private appendNow(room: string, message: NewMessage): AppendResult {
+  /**
+   * Store one message, or return the conflict of a reused key (returned, not
+   * thrown: a throw would roll back the whole batch and make it retry one by one).
+   */
+  private appendNow(room: string, message: NewMessage): AppendResult | ConnectError {
     const cid = message.clientMessageId === "" ? null : message.clientMessageId;
     if (cid !== null) {
-      const original = this.stmt.byClientId.get(room, cid);
-      if (original) return { message: toStored(original), duplicate: true };
+      const row = this.stmt.byClientId.get(room, cid);
+      if (row) {
+        const original = toStored(row);
+        return retryConflict(original, message) ?? { message: original, duplicate: true };
+      }
     }
     const head = this.roomRow(room);
     const stored: StoredMessage = {
@@ -204,7 +247,7 @@ export class SqliteLog implements MessageLog {
   private roomRow(room: string): RoomRow {
     const row = this.stmt.room.get(room);
     if (row) return row;
-    const created = { epoch: newEpoch(), last_seq: 0, first_seq: 0 };
+    const created = { epoch: roomEpoch(this.incarnation, room), last_seq: 0, first_seq: 0 };
     this.stmt.createRoom.run(room, created.epoch);
     return created;
   }
@@ -212,6 +255,14 @@ export class SqliteLog implements MessageLog {
   private assertOpen(): void {
     if (this.closed) throw new Error("sqlite log is closed");
   }
+}
+
+function inUseMessage(path: string): string {
+  return (
+    `--store sqlite:${path}: the file is in use by another process (another Parley server?); ` +
+    "SQLite refused its exclusive lock. Stop that server first, or give this one another file " +
+    "(--store sqlite:OTHER.db); for several servers sharing rooms use --store redis://host:port"
+  );
 }
 
 function toStored(row: MessageRow): StoredMessage {

@@ -2,8 +2,15 @@
  * The SQLite schema. `rooms` keeps each log's epoch and seq bounds so that
  * appends and head reads never scan messages; `messages` is keyed by
  * (room, seq) without a rowid, so a room's log is one contiguous b-tree range.
+ * `store` holds the file's incarnation id (key "incarnation"), from which the
+ * epochs of rooms created since it existed derive (ids.ts roomEpoch).
  */
 export const SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS store (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS rooms (
   name TEXT PRIMARY KEY,
   epoch TEXT NOT NULL,

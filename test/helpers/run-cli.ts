@@ -13,11 +13,16 @@ export interface CliRun {
 /**
  * Run the `parley` CLI from source as a subprocess, feeding `input` to its
  * stdin (then closing it), and wait for it to exit (killed after 20 s).
+ * `env` adds to (or, with undefined, removes from) its environment.
  */
-export function runCli(args: string[], input = ""): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  input = "",
+  env: Record<string, string | undefined> = {},
+): Promise<CliRun> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli/parley.ts", ...args], {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", PARLEY_AUTHOR: "tester" },
+    env: { ...process.env, NO_COLOR: "1", PARLEY_AUTHOR: "tester", ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";

@@ -23,7 +23,9 @@ export async function spawnServer(
   env: NodeJS.ProcessEnv = {},
   entry: string[] = ["src/main.ts"],
 ): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...entry, ...args], {
+  // Tests call without tokens unless they choose a mode (the default is guest).
+  const auth = args.includes("--auth") ? [] : ["--auth", "off"];
+  const child = spawn(process.execPath, ["--import", "tsx", ...entry, ...auth, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,3 +1,4 @@
+import type { Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { createParleyClientWith, type ParleyClient } from "../../src/client/parley-client.js";
 
@@ -5,10 +6,14 @@ import { createParleyClientWith, type ParleyClient } from "../../src/client/parl
  * The Parley client the app uses: connect-web over fetch (HTTP/1.1 or TLS
  * h2, whatever the page was loaded with) to the server that served the page,
  * with the shared client library's resume and retry logic on top.
+ * `interceptors` see every call (the page's carries the sign-in token).
  */
-export function createApi(baseUrl: string = location.origin): ParleyClient {
+export function createApi(
+  interceptors: Interceptor[] = [],
+  baseUrl: string = location.origin,
+): ParleyClient {
   return createParleyClientWith({
-    transport: createConnectTransport({ baseUrl }),
+    transport: createConnectTransport({ baseUrl, interceptors }),
     // A person is waiting: come back quickly, and never wait more than 5 s between tries.
     backoff: { initialDelayMs: 250, maxDelayMs: 5000 },
   });

@@ -1,5 +1,6 @@
+import { codePoints, LIMITS } from "../../src/limits.js";
 import { h } from "./dom.js";
-import { charCount, TEXT_MAX } from "./names.js";
+import { textProblem } from "./names.js";
 
 /** Refresh "typing" at most this often while keys keep coming (the server coalesces to 1 s too). */
 const TYPING_REFRESH_MS = 1000;
@@ -13,8 +14,8 @@ export interface ComposerActions {
 
 /**
  * The send box: Enter sends, Shift+Enter starts a new line, a live counter
- * against the 500-character limit (counted as the server counts: code points
- * after trimming), and typing signals throttled to one a second.
+ * against the text limit (src/limits.ts, counted as the server counts: code
+ * points after trimming), and typing signals throttled to one a second.
  */
 export class Composer {
   readonly el: HTMLFormElement;
@@ -58,10 +59,8 @@ export class Composer {
   }
 
   private submit(): void {
-    const text = this.input.value.trim();
-    const n = charCount(text);
-    if (n === 0 || n > TEXT_MAX) return;
-    this.actions.send(text);
+    if (textProblem(this.input.value) !== undefined) return;
+    this.actions.send(this.input.value.trim());
     this.input.value = "";
     // The stored message itself ends our typing for everyone (see SetTyping).
     this.typingSentAt = 0;
@@ -81,13 +80,14 @@ export class Composer {
   }
 
   private update(): void {
-    const n = charCount(this.input.value.trim());
-    this.counter.textContent = `${n}/${TEXT_MAX}`;
-    this.counter.className =
-      n > TEXT_MAX ? "counter over" : n > TEXT_MAX - 50 ? "counter near" : "counter";
-    this.counter.title =
-      n > TEXT_MAX ? `${n - TEXT_MAX} characters over the ${TEXT_MAX} limit` : "characters";
-    this.button.disabled = n === 0 || n > TEXT_MAX;
+    const n = codePoints(this.input.value.trim());
+    const max = LIMITS.textMaxChars;
+    const problem = textProblem(this.input.value);
+    this.counter.textContent = `${n}/${max}`;
+    this.counter.className = n > max ? "counter over" : n > max - 50 ? "counter near" : "counter";
+    // Empty is not worth a tooltip; too long or broken text says why Send is off.
+    this.counter.title = n > 0 && problem !== undefined ? problem : "characters";
+    this.button.disabled = problem !== undefined;
     // Grow with the text, up to the CSS max-height.
     this.input.style.height = "auto";
     this.input.style.height = `${this.input.scrollHeight}px`;

@@ -1,20 +1,30 @@
 import "./styles.css";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { createApi } from "./api.js";
+import { authInterceptor } from "./auth-interceptor.js";
+import { detectAuthMode } from "./auth-mode.js";
+import { AuthSession, type SessionEnd } from "./auth-session.js";
 import { ConnectionIndicator } from "./connection-status.js";
 import { avatar, byId, h } from "./dom.js";
 import { MembersPanel } from "./members-panel.js";
-import { AUTHOR_MAX, authorProblem, roomProblem, savedName, saveName } from "./names.js";
+import { roomProblem } from "./names.js";
 import { RoomPicker } from "./room-picker.js";
 import { RoomView } from "./room-view.js";
+import { savedName, saveName } from "./saved-name.js";
+import { savedToken } from "./saved-token.js";
+import { problemCard, sessionEndedCard, tokenCard } from "./session-cards.js";
+import { readClaims } from "./token-claims.js";
+import { welcomeCard } from "./welcome-card.js";
 
 /**
  * The page: top bar, room list, the open room, its members. The room is in
- * the URL's hash (#lobby), so a link opens it; the display name is kept in
- * this browser.
+ * the URL's hash (#lobby), so a link opens it; the display name (and, where
+ * the server checks tokens, the token) is kept in this browser.
  */
 const DEFAULT_ROOM = "lobby";
 
-const api = createApi();
+const session = new AuthSession((name, timeoutMs) => api.rpc.login({ name }, { timeoutMs }));
+const api = createApi([authInterceptor(session)]);
 const app = byId("app");
 const chat = byId("chat");
 const title = byId("room-title");
@@ -22,7 +32,7 @@ const identity = byId<HTMLButtonElement>("identity");
 const scrim = byId("scrim");
 const status = new ConnectionIndicator(byId("status"));
 const membersCount = byId("members-toggle-count");
-let me = savedName() ?? "";
+let me = "";
 let members: MembersPanel | undefined;
 let view: RoomView | undefined;
 
@@ -37,13 +47,15 @@ function roomFromHash(): string {
 }
 
 function openRoom(): void {
-  view?.close();
+  if (session.mode === undefined) return; // start() opens it once the mode is known
+  closeView();
   const room = roomFromHash();
   document.title = `#${room} — Parley`;
   title.replaceChildren(h("span", { class: "hash", text: "#" }), room);
   picker.setCurrent(room);
   if (me === "") {
-    askName();
+    if (session.mode === "jwt") askToken();
+    else askName(savedName() ?? "");
     return;
   }
   members = new MembersPanel(byId("members"), me, (n) => {
@@ -55,50 +67,116 @@ function openRoom(): void {
     members,
     onStatus: (s) => status.update(s),
     onActivity: () => picker.refreshSoon(),
+    onMembers: (n) => picker.setLive(n),
   });
   chat.replaceChildren(view.el);
   view.focus();
 }
 
-/** The welcome card: choose (or change) the display name others see. */
-function askName(): void {
+function closeView(): void {
   view?.close();
   view = undefined;
+  picker.setLive(undefined);
   status.reset();
-  const input = h("input", {
-    class: "text",
-    attrs: {
-      id: "display-name",
-      name: "name",
-      maxlength: String(AUTHOR_MAX * 2),
-      autocomplete: "nickname",
-      placeholder: "e.g. Alice",
-      value: me,
+}
+
+/** Signed in (or named, with --auth off) as `name`: show it and open the room. */
+function enter(name: string): void {
+  me = name;
+  saveName(me);
+  renderIdentity();
+  void picker.refresh();
+  openRoom();
+}
+
+/** The welcome card: choose (or change) the display name; a guest logs in with it. */
+function askName(name: string, problem?: string): void {
+  closeView();
+  const card = welcomeCard({
+    name,
+    problem,
+    heading: me === "" ? "Welcome to Parley" : "Change your name",
+    submit: async (chosen) => {
+      if (session.mode !== "guest") {
+        enter(chosen);
+        return undefined;
+      }
+      try {
+        enter(await session.logIn(chosen));
+        return undefined;
+      } catch (error) {
+        return loginProblem(chosen, error);
+      }
     },
   });
-  const error = h("p", { class: "field-error", attrs: { role: "alert" } });
-  const form = h(
-    "form",
-    { class: "welcome" },
-    h("h2", { text: me === "" ? "Welcome to Parley" : "Change your name" }),
-    h("p", { text: "Pick the name others will see next to your messages." }),
-    h("label", { text: "Display name", attrs: { for: "display-name" } }),
-    input,
-    error,
-    h("button", { class: "primary", text: "Start chatting", attrs: { type: "submit" } }),
+  chat.replaceChildren(card.el);
+  card.focus();
+}
+
+function loginProblem(name: string, error: unknown): string {
+  const failure = ConnectError.from(error);
+  if (failure.code === Code.AlreadyExists) {
+    return `The name "${name}" is in use by someone else. Pick another name.`;
+  }
+  return `Could not log in: ${failure.rawMessage}`;
+}
+
+/** jwt mode: the page needs a token from the operator. */
+function askToken(): void {
+  closeView();
+  chat.replaceChildren(
+    tokenCard((token) => {
+      try {
+        enter(session.adopt(token));
+        return undefined;
+      } catch {
+        return 'That is not a token: a JWT with a "sub" claim is needed.';
+      }
+    }),
   );
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    const problem = authorProblem(input.value);
-    error.textContent = problem ?? "";
-    if (problem) return;
-    me = input.value.trim();
-    saveName(me);
+}
+
+/** The session ended (refused, not allowed, expired): say so, and offer to sign in again. */
+function sessionEnded(end: SessionEnd): void {
+  closeView();
+  me = "";
+  renderIdentity();
+  const again =
+    session.mode === "jwt"
+      ? sessionEndedCard(end, "Enter a new token", askToken)
+      : sessionEndedCard(end, "Log in again", () => askName(end.name));
+  chat.replaceChildren(again);
+}
+
+/** Learn how the server knows its callers, resume a kept sign-in, then open the room. */
+async function start(): Promise<void> {
+  try {
+    session.mode = await detectAuthMode(api.rpc);
+  } catch (error) {
+    chat.replaceChildren(
+      problemCard(`The server answered: ${ConnectError.from(error).rawMessage}`),
+    );
+    return;
+  }
+  session.onEnded = sessionEnded;
+  const token = savedToken();
+  const claims = token === undefined ? undefined : readClaims(token);
+  if (session.mode === "off" || token === undefined || claims === undefined) {
+    if (session.mode === "off") me = savedName() ?? "";
     renderIdentity();
     openRoom();
-  });
-  chat.replaceChildren(form);
-  input.focus();
+    return;
+  }
+  if (session.mode === "jwt") {
+    enter(session.adopt(token));
+    return;
+  }
+  // A guest token from before a reload: renewing it keeps the name, which is otherwise held until it expires.
+  try {
+    enter(await session.logIn(claims.sub, token));
+  } catch (error) {
+    askName(claims.sub, loginProblem(claims.sub, error));
+  }
 }
 
 function renderIdentity(): void {
@@ -125,7 +203,10 @@ function closeDrawers(): void {
 byId("rooms-toggle").addEventListener("click", () => toggleDrawer("rooms"));
 byId("members-toggle").addEventListener("click", () => toggleDrawer("members"));
 scrim.addEventListener("click", closeDrawers);
-identity.addEventListener("click", askName);
+identity.addEventListener("click", () => {
+  if (session.mode === "jwt") askToken();
+  else if (session.mode !== undefined) askName(me);
+});
 addEventListener("hashchange", openRoom);
 renderIdentity();
-openRoom();
+void start();

@@ -40,6 +40,11 @@ export class MembersPanel {
     return { author, gone: author !== "" && !this.hasAuthor(author) };
   }
 
+  /** How many subscriptions the room has now (yours included), as ListRooms counts them. */
+  get size(): number {
+    return this.members.size;
+  }
+
   /** The names present now. */
   authors(): string[] {
     return [...new Set(this.members.values())].filter((a) => a !== "");

@@ -1,47 +1,36 @@
-/** The contract's rules, checked in the page too so a person gets told before sending. */
-export const TEXT_MAX = 500;
-/** Display names: at most this many characters after trimming. */
-export const AUTHOR_MAX = 32;
-const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+import { checkAuthor, checkRoom, checkText, codePoints, LIMITS } from "../../src/limits.js";
 
-/** Unicode code points, as the server counts characters. */
-export function charCount(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
+// The contract's rules, checked in the page too so a person is told before
+// sending. Whether a value passes is decided by src/limits.ts, the module the
+// server validates with; only the wording here is the page's own.
 
 /** Why a room name is refused, or undefined when it is fine. */
 export function roomProblem(room: string): string | undefined {
-  if (ROOM_NAME.test(room)) return undefined;
-  return "Room names are 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit.";
+  if (checkRoom(room) === undefined) return undefined;
+  return `Room names are 1-${LIMITS.roomMaxChars} characters of a-z, 0-9, _ and -, starting with a letter or digit.`;
 }
 
-/** Why a display name is refused, or undefined when it is fine. */
+/** Why a display name is refused (judged after trimming, as the server does), or undefined. */
 export function authorProblem(author: string): string | undefined {
-  const n = charCount(author.trim());
+  const name = author.trim();
+  if (checkAuthor(name) === undefined) return undefined;
+  const n = codePoints(name);
   if (n === 0) return "Choose a name others will see.";
-  if (n > AUTHOR_MAX) return `Names are at most ${AUTHOR_MAX} characters (this one has ${n}).`;
-  if (/\p{Cc}/u.test(author)) return "Names cannot contain control characters.";
-  return undefined;
+  if (n > LIMITS.authorMaxChars) {
+    return `Names are at most ${LIMITS.authorMaxChars} characters (this one has ${n}).`;
+  }
+  return "Names cannot contain control characters, invisible formatting characters (such as bidi controls) or broken Unicode.";
 }
 
-const NAME_KEY = "parley.name";
-
-/** The display name this browser used last, if any. */
-export function savedName(): string | undefined {
-  try {
-    return localStorage.getItem(NAME_KEY) ?? undefined;
-  } catch {
-    return undefined;
+/** Why a message cannot be sent (judged after trimming, as the server does), or undefined. */
+export function textProblem(text: string): string | undefined {
+  const message = text.trim();
+  if (checkText(message) === undefined) return undefined;
+  const n = codePoints(message);
+  if (n === 0) return "Type a message first.";
+  const over = n - LIMITS.textMaxChars;
+  if (over > 0) {
+    return `${over} ${over === 1 ? "character" : "characters"} over the ${LIMITS.textMaxChars}-character limit`;
   }
-}
-
-/** Remember the display name for next time (best effort: storage may be disabled). */
-export function saveName(name: string): void {
-  try {
-    localStorage.setItem(NAME_KEY, name);
-  } catch {
-    // Private mode or disabled storage: the name lasts for this page only.
-  }
+  return "The message contains broken Unicode (a lone surrogate).";
 }

@@ -29,6 +29,14 @@ export class RoomPicker {
   private readonly list = h("ul", { class: "room-list" });
   private readonly error = h("p", { class: "field-error", attrs: { role: "alert" } });
   private current = "";
+  /**
+   * The open room's members as its subscription knows them: a count once it
+   * is live, "joining" while it connects, undefined before (ListRooms' count
+   * is shown then). A ListRooms answer lags a join or leave by up to a
+   * refresh; the subscription does not, so the open room never shows a count
+   * without you in it (issue 14: the badge briefly showed 0).
+   */
+  private live: number | "joining" | undefined;
   private rooms: RoomSummary[] = [];
   private soon: ReturnType<typeof setTimeout> | undefined;
 
@@ -85,8 +93,16 @@ export class RoomPicker {
   /** Mark the open room. */
   setCurrent(room: string): void {
     this.current = room;
+    this.live = undefined;
     this.render();
     void this.refresh();
+  }
+
+  /** The open room's subscriptions now (from Ready, join and leave), or "joining" while it connects. */
+  setLive(members: number | "joining" | undefined): void {
+    if (members === this.live) return;
+    this.live = members;
+    this.render();
   }
 
   /** Refresh shortly (coalescing bursts of room activity into one ListRooms call). */
@@ -111,16 +127,20 @@ export class RoomPicker {
 
   private render(): void {
     const rooms = [...this.rooms];
+    const joining = this.live === "joining";
+    const live = this.live;
+    const count = (r: RoomSummary) =>
+      r.room === this.current && typeof live === "number" ? live : r.memberCount;
     if (this.current !== "" && !rooms.some((r) => r.room === this.current)) {
       rooms.push(create(RoomSummarySchema, { room: this.current }));
     }
     const activity = (r: RoomSummary) => (r.lastActivity ? Number(r.lastActivity.seconds) : 0);
     rooms.sort(
-      (a, b) =>
-        b.memberCount - a.memberCount || activity(b) - activity(a) || a.room.localeCompare(b.room),
+      (a, b) => count(b) - count(a) || activity(b) - activity(a) || a.room.localeCompare(b.room),
     );
     this.list.replaceChildren(
       ...rooms.map((r) => {
+        const pending = joining && r.room === this.current;
         const meta =
           r.lastSeq === 0n
             ? "no messages yet"
@@ -133,15 +153,17 @@ export class RoomPicker {
               type: "button",
               "data-room": r.room,
               "aria-current": String(r.room === this.current),
-              title: `${r.memberCount} here now, last seq ${r.lastSeq}`,
+              title: `${count(r)} here now, last seq ${r.lastSeq}`,
             },
           },
           h("span", { class: "room-name", text: `# ${r.room}` }),
-          h("span", {
-            class: r.memberCount > 0 ? "count-badge live" : "count-badge",
-            text: String(r.memberCount),
-            attrs: { "aria-label": `${r.memberCount} here now` },
-          }),
+          pending
+            ? h("span", { class: "count-badge", text: "…", attrs: { "aria-label": "joining" } })
+            : h("span", {
+                class: count(r) > 0 ? "count-badge live" : "count-badge",
+                text: String(count(r)),
+                attrs: { "aria-label": `${count(r)} here now` },
+              }),
           h("span", { class: "room-meta", text: meta }),
         );
         button.addEventListener("click", () => this.pick(r.room));

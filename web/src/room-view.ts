@@ -24,6 +24,8 @@ export interface RoomViewDeps {
   onStatus(status: SubscriptionStatus): void;
   /** Something changed the room's summary (messages, members). */
   onActivity(): void;
+  /** The room's subscriptions as this one knows them; "joining" until it is live. */
+  onMembers(members: number | "joining"): void;
 }
 
 /**
@@ -75,6 +77,7 @@ export class RoomView {
   private async run(): Promise<void> {
     const { api, me } = this.deps;
     const signal = this.stop.signal;
+    this.deps.onMembers("joining");
     let why = "";
     while (!signal.aborted) {
       const page = await this.firstPage();
@@ -83,7 +86,7 @@ export class RoomView {
       if (why !== "") this.list.notice(why, "warn");
       try {
         const events = api.subscribe(this.room, {
-          sinceSeq: Number(page.lastSeq),
+          sinceSeq: page.lastSeq,
           epoch: page.epoch,
           author: me,
           signal,
@@ -135,6 +138,7 @@ export class RoomView {
 
   private onStatus(status: SubscriptionStatus): void {
     this.deps.onStatus(status);
+    if (status.state !== "live" && !this.stop.signal.aborted) this.deps.onMembers("joining");
     if (status.state === "retrying" && this.everLive && status.attempt === 0) {
       this.rejoining = new Set(this.deps.members.authors());
       this.list.notice("Connection lost. Reconnecting…", "warn");
@@ -178,6 +182,12 @@ export class RoomView {
         break;
       default:
         break;
+    }
+    if (
+      (e.case === "ready" || e.case === "join" || e.case === "leave") &&
+      !this.stop.signal.aborted
+    ) {
+      this.deps.onMembers(this.deps.members.size);
     }
   }
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/chat.proto.
  */
 export const file_chat_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEimgEKC0NoYXRNZXNzYWdlEgwKBHJvb20YASABKAkSCwoDc2VxGAIgASgEEgoKAmlkGAMgASgJEg4KBmF1dGhvchgEIAEoCRIMCgR0ZXh0GAUgASgJEisKB3NlbnRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWNsaWVudF9tZXNzYWdlX2lkGAcgASgJIlQKC1NlbmRSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEgwKBHRleHQYAyABKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkiSAoMU2VuZFJlc3BvbnNlEiUKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJYCg9MaXN0ZW5lclJlcXVlc3QSDAoEcm9vbRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDAoEdGV4dBgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCSJ2ChBMaXN0ZW5lclJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgEEhEKCWZpcnN0X3NlcRgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBBIrCgVyb29tcxgEIAMoCzIcLmNoYXQudjEuTGlzdGVuZXJSb29tU3VtbWFyeSJaChNMaXN0ZW5lclJvb21TdW1tYXJ5EgwKBHJvb20YASABKAkSEAoIYWNjZXB0ZWQYAiABKAQSEQoJZmlyc3Rfc2VxGAMgASgEEhAKCGxhc3Rfc2VxGAQgASgEImUKEFN1YnNjcmliZVJlcXVlc3QSDAoEcm9vbRgBIAEoCRIWCglzaW5jZV9zZXEYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCRIOCgZhdXRob3IYBCABKAlCDAoKX3NpbmNlX3NlcSI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5jaGF0LnYxLlJvb21FdmVudCL3AQoJUm9vbUV2ZW50EicKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlSAASJQoEam9pbhgCIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASJAoFbGVhdmUYAyABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABInCgloZWFydGJlYXQYBCABKAsyEi5jaGF0LnYxLkhlYXJ0YmVhdEgAEh8KBXJlYWR5GAUgASgLMg4uY2hhdC52MS5SZWFkeUgAEiEKBnR5cGluZxgGIAEoCzIPLmNoYXQudjEuVHlwaW5nSABCBwoFZXZlbnQifgoFUmVhZHkSDAoEcm9vbRgBIAEoCRINCgVlcG9jaBgCIAEoCRIQCghsYXN0X3NlcRgDIAEoBBIRCglmaXJzdF9zZXEYBCABKAQSEQoJbWVtYmVyX2lkGAUgASgJEiAKB21lbWJlcnMYBiADKAsyDy5jaGF0LnYxLk1lbWJlciIrCgZNZW1iZXISEQoJbWVtYmVyX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCSIpCgZUeXBpbmcSDgoGYXV0aG9yGAEgASgJEg8KB3N0b3BwZWQYAiABKAgiMQoMTWVtYmVySm9pbmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkiLwoKTWVtYmVyTGVmdBIRCgltZW1iZXJfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJIkUKCUhlYXJ0YmVhdBImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQiQQoLUmVzdW1lRXJyb3ISDQoFZXBvY2gYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEIhsKC0VjaG9SZXF1ZXN0EgwKBHRleHQYASABKAkiWgoMRWNob1Jlc3BvbnNlEgwKBHRleHQYASABKAkSCwoDc2VxGAIgASgEEi8KC3JlY2VpdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCgtDaGF0UmVxdWVzdBIhCgRqb2luGAEgASgLMhEuY2hhdC52MS5DaGF0Sm9pbkgAEiEKBHBvc3QYAiABKAsyES5jaGF0LnYxLkNoYXRQb3N0SABCCAoGYWN0aW9uIl0KCENoYXRKb2luEgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEhYKCXNpbmNlX3NlcRgDIAEoBEgAiAEBEg0KBWVwb2NoGAQgASgJQgwKCl9zaW5jZV9zZXEiMwoIQ2hhdFBvc3QSDAoEdGV4dBgBIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgCIAEoCSIyCgxDaGF0UmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIuY2hhdC52MS5Sb29tRXZlbnQilgEKDkhpc3RvcnlSZXF1ZXN0EgwKBHJvb20YASABKAkSFgoJYWZ0ZXJfc2VxGAIgASgESACIAQESEgoKYmVmb3JlX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDRItCglyZWFkX21hc2sYBSABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQgwKCl9hZnRlcl9zZXEifwoPSGlzdG9yeVJlc3BvbnNlEiYKCG1lc3NhZ2VzGAEgAygLMhQuY2hhdC52MS5DaGF0TWVzc2FnZRIQCghsYXN0X3NlcRgCIAEoBBINCgVlcG9jaBgDIAEoCRIRCglmaXJzdF9zZXEYBCABKAQSEAoIaGFzX21vcmUYBSABKAgiNQoQTGlzdFJvb21zUmVxdWVzdBISCgphZnRlcl9yb29tGAEgASgJEg0KBWxpbWl0GAIgASgNIkoKEUxpc3RSb29tc1Jlc3BvbnNlEiMKBXJvb21zGAEgAygLMhQuY2hhdC52MS5Sb29tU3VtbWFyeRIQCghoYXNfbW9yZRgCIAEoCCJ2CgtSb29tU3VtbWFyeRIMCgRyb29tGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIQCghsYXN0X3NlcRgDIAEoBBIxCg1sYXN0X2FjdGl2aXR5GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIiChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCSI3ChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiAKB21lbWJlcnMYASADKAsyDy5jaGF0LnYxLk1lbWJlciJBChBTZXRUeXBpbmdSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEg8KB3N0b3BwZWQYAyABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UyzQQKC0NoYXRTZXJ2aWNlEjMKBFNlbmQSFC5jaGF0LnYxLlNlbmRSZXF1ZXN0GhUuY2hhdC52MS5TZW5kUmVzcG9uc2USQQoITGlzdGVuZXISGC5jaGF0LnYxLkxpc3RlbmVyUmVxdWVzdBoZLmNoYXQudjEuTGlzdGVuZXJSZXNwb25zZSgBEkQKCVN1YnNjcmliZRIZLmNoYXQudjEuU3Vic2NyaWJlUmVxdWVzdBoaLmNoYXQudjEuU3Vic2NyaWJlUmVzcG9uc2UwARI3CgRFY2hvEhQuY2hhdC52MS5FY2hvUmVxdWVzdBoVLmNoYXQudjEuRWNob1Jlc3BvbnNlKAEwARI3CgRDaGF0EhQuY2hhdC52MS5DaGF0UmVxdWVzdBoVLmNoYXQudjEuQ2hhdFJlc3BvbnNlKAEwARI8CgdIaXN0b3J5EhcuY2hhdC52MS5IaXN0b3J5UmVxdWVzdBoYLmNoYXQudjEuSGlzdG9yeVJlc3BvbnNlEkIKCUxpc3RSb29tcxIZLmNoYXQudjEuTGlzdFJvb21zUmVxdWVzdBoaLmNoYXQudjEuTGlzdFJvb21zUmVzcG9uc2USSAoLTGlzdE1lbWJlcnMSGy5jaGF0LnYxLkxpc3RNZW1iZXJzUmVxdWVzdBocLmNoYXQudjEuTGlzdE1lbWJlcnNSZXNwb25zZRJCCglTZXRUeXBpbmcSGS5jaGF0LnYxLlNldFR5cGluZ1JlcXVlc3QaGi5jaGF0LnYxLlNldFR5cGluZ1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEimgEKC0NoYXRNZXNzYWdlEgwKBHJvb20YASABKAkSCwoDc2VxGAIgASgEEgoKAmlkGAMgASgJEg4KBmF1dGhvchgEIAEoCRIMCgR0ZXh0GAUgASgJEisKB3NlbnRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWNsaWVudF9tZXNzYWdlX2lkGAcgASgJIlQKC1NlbmRSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEgwKBHRleHQYAyABKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkiSAoMU2VuZFJlc3BvbnNlEiUKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJYCg9MaXN0ZW5lclJlcXVlc3QSDAoEcm9vbRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDAoEdGV4dBgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCSJ2ChBMaXN0ZW5lclJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgEEhEKCWZpcnN0X3NlcRgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBBIrCgVyb29tcxgEIAMoCzIcLmNoYXQudjEuTGlzdGVuZXJSb29tU3VtbWFyeSJaChNMaXN0ZW5lclJvb21TdW1tYXJ5EgwKBHJvb20YASABKAkSEAoIYWNjZXB0ZWQYAiABKAQSEQoJZmlyc3Rfc2VxGAMgASgEEhAKCGxhc3Rfc2VxGAQgASgEImUKEFN1YnNjcmliZVJlcXVlc3QSDAoEcm9vbRgBIAEoCRIWCglzaW5jZV9zZXEYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCRIOCgZhdXRob3IYBCABKAlCDAoKX3NpbmNlX3NlcSI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5jaGF0LnYxLlJvb21FdmVudCL3AQoJUm9vbUV2ZW50EicKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlSAASJQoEam9pbhgCIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASJAoFbGVhdmUYAyABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABInCgloZWFydGJlYXQYBCABKAsyEi5jaGF0LnYxLkhlYXJ0YmVhdEgAEh8KBXJlYWR5GAUgASgLMg4uY2hhdC52MS5SZWFkeUgAEiEKBnR5cGluZxgGIAEoCzIPLmNoYXQudjEuVHlwaW5nSABCBwoFZXZlbnQifgoFUmVhZHkSDAoEcm9vbRgBIAEoCRINCgVlcG9jaBgCIAEoCRIQCghsYXN0X3NlcRgDIAEoBBIRCglmaXJzdF9zZXEYBCABKAQSEQoJbWVtYmVyX2lkGAUgASgJEiAKB21lbWJlcnMYBiADKAsyDy5jaGF0LnYxLk1lbWJlciIrCgZNZW1iZXISEQoJbWVtYmVyX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCSIpCgZUeXBpbmcSDgoGYXV0aG9yGAEgASgJEg8KB3N0b3BwZWQYAiABKAgiMQoMTWVtYmVySm9pbmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkiLwoKTWVtYmVyTGVmdBIRCgltZW1iZXJfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJIkUKCUhlYXJ0YmVhdBImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQiQQoLUmVzdW1lRXJyb3ISDQoFZXBvY2gYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEIhsKC0VjaG9SZXF1ZXN0EgwKBHRleHQYASABKAkiWgoMRWNob1Jlc3BvbnNlEgwKBHRleHQYASABKAkSCwoDc2VxGAIgASgEEi8KC3JlY2VpdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCgtDaGF0UmVxdWVzdBIhCgRqb2luGAEgASgLMhEuY2hhdC52MS5DaGF0Sm9pbkgAEiEKBHBvc3QYAiABKAsyES5jaGF0LnYxLkNoYXRQb3N0SABCCAoGYWN0aW9uIl0KCENoYXRKb2luEgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEhYKCXNpbmNlX3NlcRgDIAEoBEgAiAEBEg0KBWVwb2NoGAQgASgJQgwKCl9zaW5jZV9zZXEiMwoIQ2hhdFBvc3QSDAoEdGV4dBgBIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgCIAEoCSIyCgxDaGF0UmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIuY2hhdC52MS5Sb29tRXZlbnQilgEKDkhpc3RvcnlSZXF1ZXN0EgwKBHJvb20YASABKAkSFgoJYWZ0ZXJfc2VxGAIgASgESACIAQESEgoKYmVmb3JlX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDRItCglyZWFkX21hc2sYBSABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQgwKCl9hZnRlcl9zZXEifwoPSGlzdG9yeVJlc3BvbnNlEiYKCG1lc3NhZ2VzGAEgAygLMhQuY2hhdC52MS5DaGF0TWVzc2FnZRIQCghsYXN0X3NlcRgCIAEoBBINCgVlcG9jaBgDIAEoCRIRCglmaXJzdF9zZXEYBCABKAQSEAoIaGFzX21vcmUYBSABKAgiNQoQTGlzdFJvb21zUmVxdWVzdBISCgphZnRlcl9yb29tGAEgASgJEg0KBWxpbWl0GAIgASgNIkoKEUxpc3RSb29tc1Jlc3BvbnNlEiMKBXJvb21zGAEgAygLMhQuY2hhdC52MS5Sb29tU3VtbWFyeRIQCghoYXNfbW9yZRgCIAEoCCJ2CgtSb29tU3VtbWFyeRIMCgRyb29tGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIQCghsYXN0X3NlcRgDIAEoBBIxCg1sYXN0X2FjdGl2aXR5GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIiChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCSI3ChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiAKB21lbWJlcnMYASADKAsyDy5jaGF0LnYxLk1lbWJlciJBChBTZXRUeXBpbmdSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEg8KB3N0b3BwZWQYAyABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UiHAoMTG9naW5SZXF1ZXN0EgwKBG5hbWUYASABKAkibwoNTG9naW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIPCgdzdWJqZWN0GAIgASgJEg4KBnNjb3BlcxgDIAMoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDKFBQoLQ2hhdFNlcnZpY2USMwoEU2VuZBIULmNoYXQudjEuU2VuZFJlcXVlc3QaFS5jaGF0LnYxLlNlbmRSZXNwb25zZRJBCghMaXN0ZW5lchIYLmNoYXQudjEuTGlzdGVuZXJSZXF1ZXN0GhkuY2hhdC52MS5MaXN0ZW5lclJlc3BvbnNlKAESRAoJU3Vic2NyaWJlEhkuY2hhdC52MS5TdWJzY3JpYmVSZXF1ZXN0GhouY2hhdC52MS5TdWJzY3JpYmVSZXNwb25zZTABEjcKBEVjaG8SFC5jaGF0LnYxLkVjaG9SZXF1ZXN0GhUuY2hhdC52MS5FY2hvUmVzcG9uc2UoATABEjcKBENoYXQSFC5jaGF0LnYxLkNoYXRSZXF1ZXN0GhUuY2hhdC52MS5DaGF0UmVzcG9uc2UoATABEjwKB0hpc3RvcnkSFy5jaGF0LnYxLkhpc3RvcnlSZXF1ZXN0GhguY2hhdC52MS5IaXN0b3J5UmVzcG9uc2USQgoJTGlzdFJvb21zEhkuY2hhdC52MS5MaXN0Um9vbXNSZXF1ZXN0GhouY2hhdC52MS5MaXN0Um9vbXNSZXNwb25zZRJICgtMaXN0TWVtYmVycxIbLmNoYXQudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GhwuY2hhdC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEkIKCVNldFR5cGluZxIZLmNoYXQudjEuU2V0VHlwaW5nUmVxdWVzdBoaLmNoYXQudjEuU2V0VHlwaW5nUmVzcG9uc2USNgoFTG9naW4SFS5jaGF0LnYxLkxvZ2luUmVxdWVzdBoWLmNoYXQudjEuTG9naW5SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * ChatMessage is one stored message.
@@ -106,7 +106,9 @@ export type SendRequest = Message<"chat.v1.SendRequest"> & {
 
   /**
    * Optional idempotency key: a retry with the same key in the same room
-   * returns the original message instead of storing a second one.
+   * returns the original message instead of storing a second one, while that
+   * message is retained; the same key with another author or text is
+   * ALREADY_EXISTS (see Send).
    *
    * @generated from field: string client_message_id = 4;
    */
@@ -428,7 +430,7 @@ export type Ready = Message<"chat.v1.Ready"> & {
   room: string;
 
   /**
-   * The room log's current epoch.
+   * The room log's current epoch (possibly "" while the room has no message).
    *
    * @generated from field: string epoch = 2;
    */
@@ -907,7 +909,7 @@ export type HistoryResponse = Message<"chat.v1.HistoryResponse"> & {
   lastSeq: bigint;
 
   /**
-   * The room log's epoch.
+   * The room log's epoch (possibly "" while the room has no message).
    *
    * @generated from field: string epoch = 3;
    */
@@ -1127,6 +1129,69 @@ export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE_
   messageDesc(file_chat_v1_chat, 30);
 
 /**
+ * LoginRequest asks for a guest token.
+ *
+ * @generated from message chat.v1.LoginRequest
+ */
+export type LoginRequest = Message<"chat.v1.LoginRequest"> & {
+  /**
+   * The display name to chat as: the token's subject (the author limits).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message chat.v1.LoginRequest.
+ * Use `create(LoginRequestSchema)` to create a new message.
+ */
+export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 31);
+
+/**
+ * LoginResponse carries a guest token.
+ *
+ * @generated from message chat.v1.LoginResponse
+ */
+export type LoginResponse = Message<"chat.v1.LoginResponse"> & {
+  /**
+   * A JWT to send as `authorization: Bearer <token>`.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * The name the token speaks for (its `sub`), trimmed.
+   *
+   * @generated from field: string subject = 2;
+   */
+  subject: string;
+
+  /**
+   * What the token allows: chat:read and chat:write.
+   *
+   * @generated from field: repeated string scopes = 3;
+   */
+  scopes: string[];
+
+  /**
+   * When the token stops being accepted; renew before then.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 4;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chat.v1.LoginResponse.
+ * Use `create(LoginResponseSchema)` to create a new message.
+ */
+export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 32);
+
+/**
  * ChatService is Parley's chat-room service.
  *
  * A room is a named, ordered log of messages. Every stored message gets the
@@ -1136,19 +1201,29 @@ export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE_
  * that remembers (epoch, last seq) can resume any stream exactly where it left
  * off.
  *
+ * A room comes into being with its first message. Reading a name nobody ever
+ * wrote to (History, Subscribe, a Chat join, the SSE endpoint) answers as an
+ * empty room (last_seq 0) and stores nothing. Its epoch is then the one the
+ * first message will keep, or "" on a store that cannot name it before
+ * (Redis); a resume without an epoch is never refused for it.
+ *
  * Limits, enforced on every method that takes the field:
  *   - room: 1-64 characters of a-z 0-9 _ -, starting with a letter or digit.
- *   - author: 1-32 characters after trimming, no control characters.
+ *   - author: 1-32 characters after trimming, no control characters and no
+ *     invisible format characters (Unicode category Cf, such as the bidi
+ *     controls U+202A-202E and U+2066-2069, U+200E, U+200F and U+FEFF;
+ *     only the joiners U+200C and U+200D are allowed).
  *   - text: 1-500 characters (Unicode code points, not bytes) after trimming,
  *     well-formed Unicode. It is stored trimmed.
  *   - client_message_id: empty, or 1-64 printable ASCII characters.
  *   - any single request message: 64 KiB on the wire.
  * A violation fails the call with INVALID_ARGUMENT (RESOURCE_EXHAUSTED for the
  * wire size) and a message naming the field and the limit; nothing is stored.
- * Strings that are not valid UTF-8 are refused by the protobuf codec before
- * these checks run: over JSON with INVALID_ARGUMENT, over the binary encoding
- * with INTERNAL ("parse binary: ... not valid for encoding utf-8"), which is
- * how connect-node reports any request it cannot decode.
+ * A request message that does not decode (bad protobuf bytes, strings that
+ * are not valid UTF-8) is refused before these checks run, with
+ * INVALID_ARGUMENT (HTTP 400 on Connect unary) and the codec's words: over
+ * the binary encoding "parse binary: ..." (for example "parse binary: The
+ * encoded data was not valid for encoding utf-8"), over JSON "cannot decode ...".
  *
  * @generated from service chat.v1.ChatService
  */
@@ -1158,6 +1233,11 @@ export const ChatService: GenService<{
    *
    * Idempotent: repeating a request with the same non-empty client_message_id
    * in the same room returns the originally stored message and stores nothing.
+   * A key is remembered as long as its message is retained (the room keeps its
+   * newest messages, as many as the server's retention); once the message is
+   * trimmed, the same key stores a new message. Reusing a remembered key with
+   * another author or text (compared after trimming) fails with
+   * ALREADY_EXISTS naming client_message_id, and stores nothing.
    * A Send that returned is durable in the configured store.
    *
    * @generated from rpc chat.v1.ChatService.Send
@@ -1172,8 +1252,9 @@ export const ChatService: GenService<{
    * client closes its side. Each request may name its room and author; an
    * empty room or author repeats the previous request's value (so the first
    * request must name both). Messages are stored as they arrive. An invalid
-   * request fails the call with INVALID_ARGUMENT naming the request's index;
-   * requests before it stay stored and the error message says which seqs.
+   * request fails the call with INVALID_ARGUMENT naming the request's index
+   * (ALREADY_EXISTS for a reused client_message_id, as in Send); requests
+   * before it stay stored and the error message says which seqs.
    *
    * @generated from rpc chat.v1.ChatService.Listener
    */
@@ -1194,9 +1275,13 @@ export const ChatService: GenService<{
    *     message names the available range; a ResumeError detail carries it.
    *   - FAILED_PRECONDITION: epoch is set and differs from the room's epoch.
    *     A ResumeError detail carries the current epoch.
-   *   - RESOURCE_EXHAUSTED: this subscriber fell too far behind (its bounded
-   *     outgoing queue overflowed). Nothing is lost: resume with since_seq set
-   *     to the last seq received.
+   *   - RESOURCE_EXHAUSTED: this subscriber fell too far behind: it left more
+   *     than the server's queue budget unread for longer than a grace period,
+   *     or more than a hard cap (a multiple of the budget) at once. A burst it
+   *     drains within the grace period is no fault. The subscriber leaves the
+   *     room (a leave event; ListMembers no longer lists it) when it is cut
+   *     off. Nothing is lost: resume with since_seq set to the last seq
+   *     received.
    *   - UNAVAILABLE: the server is shutting down. Resume elsewhere or later.
    *
    * @generated from rpc chat.v1.ChatService.Subscribe
@@ -1303,6 +1388,31 @@ export const ChatService: GenService<{
     methodKind: "unary";
     input: typeof SetTypingRequestSchema;
     output: typeof SetTypingResponseSchema;
+  },
+  /**
+   * Login gives a guest a short-lived token for a display name, on a server
+   * started with `--auth guest` (the default). The token goes in the
+   * `authorization: Bearer <token>` header of every later call (the SSE
+   * gateway also takes `?token=`); its subject is the name, which is then the
+   * only author its holder may post, type or join as.
+   *
+   * A name is held while a live member (a subscriber, on this server process)
+   * uses it or a token issued for it has not expired, so nobody can take over
+   * a name in use. The holder renews its own token by calling Login with that
+   * token in the authorization header before it expires.
+   *
+   * Errors:
+   *   - INVALID_ARGUMENT: name breaks the author limits (see the service).
+   *   - ALREADY_EXISTS: another guest holds the name.
+   *   - FAILED_PRECONDITION: the server takes tokens from the operator's
+   *     identity system (`--auth jwt`), or checks none (`--auth off`).
+   *
+   * @generated from rpc chat.v1.ChatService.Login
+   */
+  login: {
+    methodKind: "unary";
+    input: typeof LoginRequestSchema;
+    output: typeof LoginResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_chat, 0);

@@ -3,7 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Command } from "commander";
 import type { ChatRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
 import { inputLines, printAbovePrompt } from "../lines.js";
-import { authorOption, clientFor, wholeNumber } from "../options.js";
+import { authorOf, authorOption, clientFor, wholeNumber } from "../options.js";
 import { Output } from "../output.js";
 
 /**
@@ -21,7 +21,9 @@ export function chatCommand(): Command {
     .action(
       async (room: string, opts: { as: string; since?: number; json?: boolean }, cmd: Command) => {
         const out = new Output(Boolean(opts.json));
-        const { lines, rl } = inputLines(`${opts.as}> `);
+        // Empty with a token and no --as: the server takes the token's subject.
+        const author = authorOf(cmd);
+        const { lines, rl } = inputLines(`${author || "me"}> `);
         const waiting = new Set<string>();
         let inputEnded = false;
         const stop = new AbortController();
@@ -31,7 +33,7 @@ export function chatCommand(): Command {
               case: "join",
               value: {
                 room,
-                author: opts.as,
+                author,
                 sinceSeq: opts.since === undefined ? undefined : BigInt(opts.since),
               },
             },
@@ -55,7 +57,7 @@ export function chatCommand(): Command {
               if (text !== undefined) printAbovePrompt(rl, text);
               else if (e.case === "ready") {
                 out.status(
-                  `joined ${room} as ${opts.as} (epoch ${e.value.epoch}, last seq ${e.value.lastSeq})`,
+                  `joined ${room} as ${author || "the token's subject"} (epoch ${e.value.epoch}, last seq ${e.value.lastSeq})`,
                 );
               }
               if (

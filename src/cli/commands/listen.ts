@@ -2,7 +2,7 @@ import { toJsonString } from "@bufbuild/protobuf";
 import { Command } from "commander";
 import { ListenerResponseSchema } from "../../../gen/chat/v1/chat_pb.js";
 import { inputLines } from "../lines.js";
-import { authorOption, clientFor } from "../options.js";
+import { authorOf, authorOption, clientFor } from "../options.js";
 import { Output } from "../output.js";
 
 /** `parley listen ROOM`: stream stdin lines into a room through Listener. */
@@ -14,9 +14,10 @@ export function listenCommand(): Command {
     .option("--json", "print the summary as JSON")
     .action(async (room: string, opts: { as: string; json?: boolean }, cmd: Command) => {
       const { lines } = inputLines("");
+      const author = authorOf(cmd);
       async function* requests() {
         for await (const text of lines) {
-          if (text.trim() !== "") yield { room, author: opts.as, text };
+          if (text.trim() !== "") yield { room, author, text };
         }
       }
       const summary = await clientFor(cmd).rpc.listener(requests());

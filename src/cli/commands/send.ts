@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { authorOption, clientFor } from "../options.js";
+import { authorOf, authorOption, clientFor } from "../options.js";
 import { Output } from "../output.js";
 
 /** `parley send ROOM TEXT`: post one message, print it as stored. */
@@ -20,7 +20,7 @@ export function sendCommand(): Command {
       ) => {
         const message = await clientFor(cmd).send(
           room,
-          opts.as,
+          authorOf(cmd),
           text,
           opts.id ? { clientMessageId: opts.id } : {},
         );

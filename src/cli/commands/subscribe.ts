@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { authorOption, clientFor, wholeNumber } from "../options.js";
+import { authorOf, authorOption, clientFor, wholeNumber } from "../options.js";
 import { Output } from "../output.js";
 
 /** `parley subscribe ROOM`: follow a room, reconnecting and resuming by itself. */
@@ -23,9 +23,9 @@ export function subscribeCommand(): Command {
         process.once("SIGINT", () => stop.abort());
         let messages = 0;
         const events = clientFor(cmd).subscribe(room, {
-          sinceSeq: opts.since,
+          sinceSeq: opts.since === undefined ? undefined : BigInt(opts.since),
           epoch: opts.epoch,
-          author: opts.as,
+          author: authorOf(cmd),
           signal: stop.signal,
           onStatus: (s) => {
             if (s.state === "retrying") {

@@ -1,200 +1,242 @@
-import { fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { ChatService, SubscribeRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
-import { encodedEvents } from "../../chat/event-responses.js";
-import { LIMITS } from "../../chat/limits.js";
-import { appendMessage } from "../../chat/send-message.js";
-import { validSubscribeRequest } from "../../chat/subscribe-events.js";
-import type { QueuedEvent } from "../../rooms/room-event.js";
-import type { RoomHub } from "../../rooms/room-hub.js";
+import type * as http2 from "node:http2";
+import type { DescMessage } from "@bufbuild/protobuf";
+import {
+  compressionNegotiate,
+  createMethodSerializationLookup,
+} from "@connectrpc/connect/protocol";
+import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { type CallInfo, peerOf } from "../../calls/call-info.js";
+import { admit, type CallPolicy } from "../../calls/call-policy.js";
+import type { CallScope, MethodCore, ReplySink } from "../../calls/method-core.js";
+import { asClientFault } from "../../calls/parse-fault.js";
+import { toFrame } from "../../calls/reply.js";
+import { requestIdFrom } from "../../calls/request-id.js";
+import { FrameReader } from "../../wire/frame.js";
 import type { Http2StreamTaker } from "../one-port.js";
-import { decodeEchoRequestText, encodeEchoResponse } from "./echo-codec.js";
 import { GrpcCall } from "./grpc-call.js";
-import { FRAME_PREFIX_BYTES, FrameReader, frameMessage, writeFramePrefix } from "./grpc-frames.js";
-import { parseGrpcTimeout } from "./grpc-status.js";
-import { decodeSendRequest, encodeSendResponse } from "./send-codec.js";
+import { readSingleMessage } from "./request-reader.js";
 
-type Method = (call: GrpcCall, hub: RoomHub) => void;
+/** A method the direct path serves. */
+export interface DirectMethod {
+  /** Its behaviour: unary, server-streaming or bidi (client streams go to connect). */
+  readonly core: MethodCore;
+  /**
+   * A faster reader of the request than protobuf-es's reflection. When it
+   * throws, protobuf-es parses the bytes instead, so a bad request is refused
+   * in exactly the connect path's words.
+   */
+  readonly decode?: (bytes: Uint8Array) => unknown;
+}
 
-const METHODS = new Map<string, Method>([
-  [`/${ChatService.typeName}/Send`, (call, hub) => unary(call, (bytes) => send(hub, bytes))],
-  [`/${ChatService.typeName}/Subscribe`, (call, hub) => subscribe(call, hub)],
-  [`/${ChatService.typeName}/Echo`, (call) => echo(call)],
-]);
+/** Options of the direct path; each must equal the connect path's for the two to answer alike. */
+export interface DirectOptions {
+  readonly methods: readonly DirectMethod[];
+  readonly policies: readonly CallPolicy[];
+  readonly shutdownSignal: AbortSignal;
+  readonly readMaxBytes: number;
+  readonly maxTimeoutMs: number;
+}
 
-/** The gRPC content types whose messages are protobuf binary. */
-const GRPC_PROTO = /^application\/grpc(\+proto)?$/;
+/** What connect-node accepts as request compression; the response header is negotiated from it. */
+const ACCEPT_COMPRESSION = [compressionGzip, compressionBrotli];
+
+interface Route {
+  readonly core: MethodCore;
+  readonly schema: DescMessage;
+  readonly parse: (bytes: Uint8Array) => unknown;
+}
 
 /**
- * The calls that carry a chat service's load, answered straight on the HTTP/2
- * stream: Send, Subscribe and Echo over gRPC with binary messages and no
- * compression. connect-node's generic pipeline (an AbortSignal, header
- * objects, several async-iterable stages and promises per call and per
- * message) costs several times what these calls do themselves; see
- * bench/RESULTS.md. Every other call (other methods, JSON, compressed
- * requests, Connect, gRPC-Web, HTTP/1.1) declines here and goes to connect.
- * Both paths run the same validation, hub and encoding, and the test suite
- * runs every method over every protocol.
+ * The gRPC calls that carry a chat service's load, answered straight on the
+ * HTTP/2 stream: binary messages, no request compression. connect-node's
+ * generic pipeline (an AbortSignal, header objects, several async-iterable
+ * stages and promises per call and per message) costs several times what
+ * these calls do themselves; see bench/RESULTS.md. This adapter is generic:
+ * it knows methods only by their descriptors and serves the same method
+ * cores as the connect path, through the same call-policy chain, and answers
+ * as connect-node does (test/e2e/grpc-differential.test.ts compares the
+ * two). Every other request (other methods, JSON, compressed requests,
+ * content types with parameters, Connect, gRPC-Web, HTTP/1.1) is declined
+ * here and goes to connect.
  */
-export function directGrpc(hub: RoomHub, shutdownSignal: AbortSignal): Http2StreamTaker {
+export function directGrpc(options: DirectOptions): Http2StreamTaker {
+  const routes = new Map<string, Route>();
+  for (const { core, decode } of options.methods) {
+    const schema = core.method.output as DescMessage;
+    const parser = createMethodSerializationLookup(core.method, undefined, undefined, {
+      readMaxBytes: options.readMaxBytes,
+      writeMaxBytes: Number.MAX_SAFE_INTEGER,
+    }).getI(true);
+    // Bytes that do not decode are the client's fault: INVALID_ARGUMENT, as on the connect path.
+    const strict = (bytes: Uint8Array) => {
+      try {
+        return parser.parse(bytes);
+      } catch (error) {
+        throw asClientFault(error);
+      }
+    };
+    const parse =
+      decode === undefined
+        ? strict
+        : (bytes: Uint8Array) => {
+            try {
+              return decode(bytes);
+            } catch {
+              return strict(bytes);
+            }
+          };
+    routes.set(`/${core.method.parent.typeName}/${core.method.name}`, { core, schema, parse });
+  }
   return (stream, headers) => {
-    const method = METHODS.get(headers[":path"] ?? "");
-    if (method === undefined || headers[":method"] !== "POST") return false;
-    const contentType = (headers["content-type"] ?? "").split(";", 1)[0]?.trim().toLowerCase();
-    if (contentType === undefined || !GRPC_PROTO.test(contentType)) return false;
+    const route = routes.get(headers[":path"] ?? "");
+    if (route === undefined || headers[":method"] !== "POST") return false;
+    const contentType = headers["content-type"];
+    if (contentType !== "application/grpc" && contentType !== "application/grpc+proto")
+      return false;
     const encoding = headers["grpc-encoding"];
     if (encoding !== undefined && encoding !== "identity") return false;
-    let timeoutMs: number | undefined;
-    let badTimeout: unknown;
-    try {
-      timeoutMs = parseGrpcTimeout(headers["grpc-timeout"]);
-    } catch (error) {
-      badTimeout = error;
-    }
-    const call = new GrpcCall(stream, { contentType, timeoutMs, shutdownSignal });
-    if (badTimeout !== undefined) call.finish(badTimeout);
-    else method(call, hub);
+    const accepted = headers["grpc-accept-encoding"];
+    const call = new GrpcCall(stream, {
+      shutdownSignal: options.shutdownSignal,
+      responseEncoding: compressionNegotiate(
+        ACCEPT_COMPRESSION,
+        null,
+        Array.isArray(accepted) ? accepted.join(",") : (accepted ?? null),
+        "grpc-accept-encoding",
+      ).response?.name,
+    });
+    const info = callInfo(stream, headers, route.core);
+    admit(
+      options.policies,
+      info,
+      () => {
+        serve(route, call, { call: info, signal: call.signal }, headers, options);
+        return call.done;
+      },
+      (refusal) => call.finish(refusal),
+    );
     return true;
   };
 }
 
-/**
- * The request message of a unary or server-streaming call: exactly one. Its
- * listeners go once it is read, so an open stream keeps none of them.
- */
-function readSingleMessage(call: GrpcCall): Promise<Buffer> {
-  const { stream, signal } = call;
-  const reader = new FrameReader(LIMITS.messageMaxBytes);
-  const messages: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    const settle = (error: unknown, message?: Buffer) => {
-      stream.off("data", onData);
-      stream.off("end", onEnd);
-      signal.removeEventListener("abort", onAbort);
-      if (message !== undefined) resolve(message);
-      else reject(error);
-    };
-    const onData = (chunk: Buffer) => {
-      try {
-        messages.push(...reader.push(chunk));
-      } catch (error) {
-        settle(error);
-      }
-    };
-    const onEnd = () => {
-      const [only] = messages;
-      if (messages.length === 1 && only !== undefined && !reader.partial) settle(undefined, only);
-      else
-        settle(
-          new ConnectError(
-            `expected exactly one request message, got ${reader.partial ? "a truncated one" : messages.length}`,
-            Code.InvalidArgument,
-          ),
+function serve(
+  route: Route,
+  call: GrpcCall,
+  scope: CallScope,
+  headers: http2.IncomingHttpHeaders,
+  options: DirectOptions,
+): void {
+  const timeout = parseTimeout(headerValue(headers["grpc-timeout"]) ?? null, options.maxTimeoutMs);
+  if (timeout.error !== undefined) {
+    call.finish(timeout.error);
+    return;
+  }
+  if (timeout.timeoutMs !== undefined) call.setDeadline(timeout.timeoutMs);
+  const { core, schema, parse } = route;
+  switch (core.kind) {
+    case "unary":
+      readSingleMessage(call, "unary", options.readMaxBytes)
+        .then((bytes) => core.run(parse(bytes), scope))
+        .then(
+          (response) => {
+            call.send(toFrame(schema, response));
+            call.finish();
+          },
+          (error: unknown) => call.finish(error),
         );
-    };
-    const onAbort = () => settle(signal.reason);
-    stream.on("data", onData);
-    stream.on("end", onEnd);
-    signal.addEventListener("abort", onAbort);
-  });
-}
-
-/** Decode a request as connect-node does, and report failure the way it does (see chat.proto). */
-function decode<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new ConnectError(
-      `parse binary: ${error instanceof Error ? error.message : String(error)}`,
-      Code.Internal,
-    );
+      return;
+    case "server_streaming":
+      readSingleMessage(call, "server_streaming", options.readMaxBytes)
+        .then((bytes) => core.start(parse(bytes), scope, replySink(call, schema)))
+        .catch((error: unknown) => call.finish(error));
+      return;
+    case "bidi_streaming":
+      bidi(call, route, scope, options.readMaxBytes);
+      return;
+    case "client_streaming":
+      call.finish(
+        new Error(`${core.method.name}: client streaming is not served on the direct path`),
+      );
+      return;
   }
 }
 
-function unary(call: GrpcCall, answer: (request: Buffer) => Promise<Uint8Array>): void {
-  readSingleMessage(call)
-    .then(answer)
-    .then(
-      (response) => {
-        call.send(frameMessage(response));
-        call.finish();
-      },
-      (error: unknown) => call.finish(error),
-    );
-}
-
-async function send(hub: RoomHub, bytes: Buffer): Promise<Uint8Array> {
-  const request = decode(() => decodeSendRequest(bytes));
-  return encodeSendResponse(await appendMessage(hub, request));
-}
-
-async function subscribe(call: GrpcCall, hub: RoomHub): Promise<void> {
-  try {
-    const bytes = await readSingleMessage(call);
-    const { room, request } = validSubscribeRequest(
-      decode(() => fromBinary(SubscribeRequestSchema, bytes)),
-    );
-    hub.feed(room, request, call.signal, {
-      deliver: (batch) => call.send(eventsFrame(batch)),
-      drained: () => call.drained(),
-      end: (reason) => call.finish(reason),
-    });
-  } catch (error) {
-    call.finish(error);
-  }
+function replySink(call: GrpcCall, schema: DescMessage): ReplySink<unknown> {
+  return {
+    send: (response) => call.send(toFrame(schema, response as never)),
+    drained: () => call.drained(),
+    end: (error) => call.finish(error),
+  };
 }
 
 /**
- * A subscriber that keeps up gets each event alone, in the same bytes as
- * every other subscriber that keeps up: that frame is built once per event
- * and shared (the stream never modifies what it writes). Batches differ per
- * subscriber and are framed for each.
+ * A bidi call: each chunk's requests are pushed to the core as they arrive,
+ * and the answers to one chunk leave in one write; reading pauses while the
+ * client is not reading or the core asks to wait.
  */
-const singleEventFrames = new WeakMap<QueuedEvent, Buffer>();
-
-function eventsFrame(batch: readonly QueuedEvent[]): Buffer {
-  const only = batch.length === 1 ? batch[0] : undefined;
-  if (only === undefined) return writeFramePrefix(encodedEvents(batch, FRAME_PREFIX_BYTES));
-  let frame = singleEventFrames.get(only);
-  if (frame === undefined) {
-    frame = writeFramePrefix(encodedEvents(batch, FRAME_PREFIX_BYTES));
-    singleEventFrames.set(only, frame);
-  }
-  return frame;
-}
-
-/**
- * Echo: each request answered as it arrives, the answers to one chunk of
- * requests in one write; reading pauses while the client is not reading.
- */
-function echo(call: GrpcCall): void {
-  const reader = new FrameReader(LIMITS.messageMaxBytes);
+function bidi(call: GrpcCall, route: Route, scope: CallScope, readMaxBytes: number): void {
+  const reader = new FrameReader(readMaxBytes);
   const stream = call.stream;
-  let seq = 0n;
+  const requests =
+    route.core.kind === "bidi_streaming"
+      ? route.core.start(scope, replySink(call, route.schema))
+      : undefined;
+  if (requests === undefined) return;
   stream.on("data", (chunk: Buffer) => {
     if (call.isFinished) return;
+    const waits: Promise<void>[] = [];
+    call.cork();
     try {
-      const frames: Buffer[] = [];
       for (const bytes of reader.push(chunk)) {
-        const text = decode(() => decodeEchoRequestText(bytes));
-        seq++;
-        frames.push(frameMessage(encodeEchoResponse(text, seq, Date.now())));
+        const waiting = requests.request(route.parse(bytes));
+        if (waiting !== undefined) waits.push(waiting);
       }
-      if (frames.length === 0) return;
-      if (!call.send(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames))) {
-        stream.pause();
-        void call.drained().then(() => stream.resume());
-      }
+    } catch (error) {
+      call.finish(error);
+      return;
+    }
+    if (!call.uncork()) waits.push(call.drained());
+    if (waits.length > 0) {
+      stream.pause();
+      void Promise.all(waits).then(() => stream.resume());
+    }
+  });
+  stream.once("end", () => {
+    if (call.isFinished) return;
+    try {
+      reader.end();
+      requests.end();
     } catch (error) {
       call.finish(error);
     }
   });
-  stream.once("end", () =>
-    call.finish(
-      reader.partial
-        ? new ConnectError("the request stream ended inside a message", Code.InvalidArgument)
-        : undefined,
-    ),
-  );
   call.signal.addEventListener("abort", () => call.finish(call.signal.reason), { once: true });
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+function callInfo(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  core: MethodCore,
+): CallInfo {
+  const timeout = parseTimeout(
+    headerValue(headers["grpc-timeout"]) ?? null,
+    Number.MAX_SAFE_INTEGER,
+  );
+  return {
+    method: core.method,
+    protocol: "grpc",
+    encoding: "proto",
+    path: "direct",
+    peer: peerOf(stream.session?.socket),
+    header: (name) => headerValue(headers[name]),
+    deadline: timeout.timeoutMs === undefined ? undefined : Date.now() + timeout.timeoutMs,
+    requestId: requestIdFrom(headerValue(headers["x-request-id"])),
+    startedAt: performance.now(),
+    values: new Map(),
+  };
 }

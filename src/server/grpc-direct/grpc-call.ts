@@ -1,61 +1,61 @@
-import type * as http2 from "node:http2";
+import type { ServerHttp2Stream } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { unwatchShutdown, watchShutdown } from "../shutdown-watch.js";
-import { errorTrailers, OK_TRAILERS } from "./grpc-status.js";
+import { contentTypeProto, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { callError } from "../../calls/call-error.js";
+import { closeReason } from "../close-reason.js";
+import { NO_SNIFF } from "../no-sniff.js";
+import { specGrpcMessage } from "../workarounds/grpc-message.js";
+import { unwatchShutdown, watchShutdown } from "../workarounds/shutdown-watch.js";
 
-/** The longest delay setTimeout accepts. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** What a call's handler needs to know when it starts. */
+/** What a call needs to know when it starts. */
 export interface CallStart {
-  /** The request's content type, echoed in the response (application/grpc or +proto). */
-  contentType: string;
-  /** From grpc-timeout; undefined for no deadline. */
-  timeoutMs: number | undefined;
   /** The server's shutdown signal; its reason ends the call. */
   shutdownSignal: AbortSignal;
+  /** The response's grpc-encoding header, as connect-node negotiates it (messages are never compressed). */
+  responseEncoding: string | undefined;
 }
 
 /**
- * The response side of one gRPC call answered directly on its HTTP/2 stream:
- * headers go out with the first message, trailers carry the status, and an
- * error before any message is a trailers-only response.
+ * The response side of one gRPC call answered directly on its HTTP/2 stream,
+ * in the shape connect-node answers: headers (200, application/grpc+proto)
+ * before anything else, then messages, then trailers with the status, an
+ * error included.
  *
- * `signal` aborts when the client goes away (CANCELED), the deadline passes
- * (DEADLINE_EXCEEDED) or the server shuts down (its shutdown reason); the
- * handler's reads and waits take it, and whatever they throw is passed back
- * to finish().
+ * `signal` aborts when the client goes away, the deadline passes or the
+ * server shuts down, with the reason connect-node would give; `done` settles
+ * when the call has finished: resolved for OK, rejected with the error the
+ * client was told (its cause kept for the log).
  */
 export class GrpcCall {
   private readonly controller = new AbortController();
   private headersSent = false;
   private finished = false;
-  private trailers: Record<string, string> = OK_TRAILERS;
-  private readonly deadline: NodeJS.Timeout | undefined;
+  private trailers: Record<string, string> = { "grpc-status": "0" };
+  private deadline: NodeJS.Timeout | undefined;
   private readonly onShutdown: (reason: unknown) => void;
+  private corked: Uint8Array[] | undefined;
+  private settle: { resolve(): void; reject(error: unknown): void } | undefined;
+  /** Settles when the call has finished; see the class comment. */
+  readonly done: Promise<void>;
 
   constructor(
-    readonly stream: http2.ServerHttp2Stream,
+    readonly stream: ServerHttp2Stream,
     private readonly start: CallStart,
   ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // A call refused by a policy finishes with nobody waiting on `done`.
+    this.done.catch(() => undefined);
     this.onShutdown = (reason) => this.abort(reason);
     watchShutdown(start.shutdownSignal, this.onShutdown);
-    // Longer than a timer can wait (about 24.8 days) is as good as none; Node
-    // would otherwise fire it at once.
-    if (start.timeoutMs !== undefined && start.timeoutMs <= MAX_TIMER_MS) {
-      this.deadline = setTimeout(
-        () =>
-          this.abort(
-            new ConnectError(
-              `the call's deadline of ${start.timeoutMs} ms passed`,
-              Code.DeadlineExceeded,
-            ),
-          ),
-        start.timeoutMs,
-      );
-    }
     stream.once("close", () => {
-      if (!this.finished) this.abort(new ConnectError("the client closed the call", Code.Canceled));
+      if (!this.finished) {
+        const reason = closeReason(stream.rstCode);
+        this.abort(reason);
+        // Nothing can be written any more; the handler's own finish() will find the stream gone.
+        this.settle?.reject(reason);
+      }
       this.release();
     });
     // A reset or a broken connection also reaches 'close'; no other listener is needed.
@@ -71,14 +71,39 @@ export class GrpcCall {
     return this.finished;
   }
 
+  /** Abort the call with DEADLINE_EXCEEDED after `timeoutMs`, as connect-node's deadline signal does. */
+  setDeadline(timeoutMs: number): void {
+    const passed = () =>
+      this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+    if (timeoutMs <= 0) passed();
+    else this.deadline = setTimeout(passed, timeoutMs);
+  }
+
   /**
    * Write one framed message. Returns false when the stream's buffer is full:
    * the caller waits for drained() before producing more.
    */
-  send(frame: Buffer): boolean {
+  send(frame: Uint8Array): boolean {
     if (this.finished || this.stream.destroyed) return true;
+    if (this.corked !== undefined) {
+      this.corked.push(frame);
+      return true;
+    }
     this.sendHeaders();
     return this.stream.write(frame);
+  }
+
+  /** Collect what send() is given until uncork(), to write it as one chunk. */
+  cork(): void {
+    this.corked ??= [];
+  }
+
+  /** Write what was collected since cork(); false when the stream's buffer is full. */
+  uncork(): boolean {
+    const frames = this.corked;
+    this.corked = undefined;
+    if (frames === undefined || frames.length === 0) return true;
+    return this.send(frames.length === 1 ? (frames[0] as Uint8Array) : Buffer.concat(frames));
   }
 
   /** Resolves when the stream can take more, or the call ended. */
@@ -98,38 +123,37 @@ export class GrpcCall {
   }
 
   /** End the call: OK without an error, otherwise the error's status. Later calls do nothing. */
-  finish(error?: unknown): void {
+  finish(reason?: unknown): void {
     if (this.finished) return;
+    this.uncork();
     this.finished = true;
     this.release();
+    const error = reason === undefined ? undefined : callError(reason);
+    if (error === undefined) this.settle?.resolve();
+    else this.settle?.reject(error);
     if (this.stream.destroyed || this.stream.closed) return;
-    if (error === undefined) {
-      this.sendHeaders();
-      this.stream.end();
-      return;
+    if (error !== undefined) {
+      // Whatever else the client sends is read and dropped, so the stream can end.
+      this.stream.resume();
+      this.trailers = errorTrailers(error);
     }
-    // Whatever else the client sends is read and dropped, so the stream can end.
-    this.stream.resume();
-    const trailers = errorTrailers(error);
-    if (this.headersSent) {
-      this.trailers = trailers;
-      this.stream.end();
-    } else {
-      this.headersSent = true;
-      this.stream.respond(
-        { ":status": 200, "content-type": this.start.contentType, ...trailers },
-        { endStream: true },
-      );
-    }
+    this.sendHeaders();
+    this.stream.end();
   }
 
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    this.stream.respond(
-      { ":status": 200, "content-type": this.start.contentType },
-      { waitForTrailers: true },
-    );
+    const headers: Record<string, string | number> = {
+      ":status": 200,
+      "content-type": contentTypeProto,
+      // As the connect path's withNoSniff sends it.
+      [NO_SNIFF.name]: NO_SNIFF.value,
+    };
+    if (this.start.responseEncoding !== undefined) {
+      headers["grpc-encoding"] = this.start.responseEncoding;
+    }
+    this.stream.respond(headers, { waitForTrailers: true });
     this.stream.once("wantTrailers", () => {
       // A stream reset at this point has nowhere to send them; sendTrailers would throw.
       if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers);
@@ -144,4 +168,13 @@ export class GrpcCall {
     clearTimeout(this.deadline);
     unwatchShutdown(this.start.shutdownSignal, this.onShutdown);
   }
+}
+
+/** The trailers connect-node sends for an error: its own helper, then the grpc-message workaround. */
+function errorTrailers(error: ConnectError): Record<string, string> {
+  const trailers: Record<string, string> = {};
+  setTrailerStatus(new Headers(), error).forEach((value, key) => {
+    trailers[key] = key === "grpc-message" ? specGrpcMessage(value) : value;
+  });
+  return trailers;
 }

@@ -4,6 +4,7 @@ import {
   type Health,
   HealthCheckResponse_ServingStatus as Status,
 } from "../../../gen/health/v1/health_pb.js";
+import { unwatchShutdown, watchShutdown } from "../workarounds/shutdown-watch.js";
 
 /**
  * The grpc.health.v1.Health handlers. The server reports itself ("") and each
@@ -29,6 +30,7 @@ export function createHealthService(
     },
 
     async *watch(req, ctx) {
+      let ending: unknown;
       if (!known.has(req.service)) {
         // The protocol: SERVICE_UNKNOWN, and keep the call open in case the
         // service appears (here it never does; the call ends with the server).
@@ -37,14 +39,14 @@ export function createHealthService(
         const first = current();
         yield { status: first };
         if (first === Status.SERVING) {
-          await untilAborted(ctx.signal);
-          // ctx.signal also aborts when the client goes away or its deadline
+          ending = await callOrShutdown(ctx.signal, shutdownSignal);
+          // The call also ends when the client goes away or its deadline
           // passes; only a shutdown is a change of status worth sending.
           if (shutdownSignal.aborted) yield { status: Status.NOT_SERVING };
         }
       }
-      await untilAborted(ctx.signal);
-      throw ConnectError.from(ctx.signal.reason);
+      ending ??= await callOrShutdown(ctx.signal, shutdownSignal);
+      throw ConnectError.from(ending);
     },
 
     list() {
@@ -54,9 +56,19 @@ export function createHealthService(
   };
 }
 
-function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) =>
-    signal.addEventListener("abort", () => resolve(), { once: true }),
-  );
+/** The reason of whichever ends first: the call (its own signal) or the server (shutdown). */
+function callOrShutdown(call: AbortSignal, shutdown: AbortSignal): Promise<unknown> {
+  if (call.aborted) return Promise.resolve(call.reason);
+  return new Promise((resolve) => {
+    const onShutdown = (reason: unknown) => {
+      call.removeEventListener("abort", onCall);
+      resolve(reason);
+    };
+    const onCall = () => {
+      unwatchShutdown(shutdown, onShutdown);
+      resolve(call.reason);
+    };
+    call.addEventListener("abort", onCall, { once: true });
+    watchShutdown(shutdown, onShutdown);
+  });
 }

@@ -1,22 +1,24 @@
-import { once } from "node:events";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import Negotiator from "negotiator";
-import type { RoomEvent } from "../../../gen/chat/v1/chat_pb.js";
+import { ChatService, type SubscribeResponse } from "../../../gen/chat/v1/chat_pb.js";
+import { callError } from "../../calls/call-error.js";
+import { type CallInfo, peerOf } from "../../calls/call-info.js";
+import { admit, type CallPolicy } from "../../calls/call-policy.js";
+import type { ServerStreamCore } from "../../calls/method-core.js";
+import { toMessage } from "../../calls/reply.js";
+import { requestIdFrom } from "../../calls/request-id.js";
+import type { SubscribeFields } from "../../chat/subscribe.js";
 import type { HttpRoute, NodeHandlerFn } from "../fallback-router.js";
-import { unwatchShutdown, watchShutdown } from "../shutdown-watch.js";
+import { unwatchShutdown, watchShutdown } from "../workarounds/shutdown-watch.js";
 import { endFrame, eventFrame, keepAliveFrame, retryFrame } from "./sse-frames.js";
-
-/** What the gateway asks of the room hub: a room's events, as Subscribe streams them. */
-export type RoomEventSource = (
-  request: { room: string; sinceSeq: number | undefined; epoch: string; author: string },
-  signal: AbortSignal,
-) => AsyncIterable<RoomEvent[]>;
 
 /** Options of the SSE gateway. */
 export interface SseOptions {
   /** Aborts every stream (server shutdown); its reason is sent as the `end` event. */
   shutdownSignal: AbortSignal;
+  /** The call-policy chain every stream passes, as every RPC does. */
+  policies: readonly CallPolicy[];
   /** How long EventSource waits before reconnecting (ms). */
   retryMs?: number;
 }
@@ -26,7 +28,8 @@ const SEQ = /^\d{1,16}$/;
 const EVENT_STREAM = "text/event-stream";
 
 /**
- * `GET /rooms/{room}/events`: a room's events as Server-Sent Events.
+ * `GET /rooms/{room}/events`: a room's events as Server-Sent Events, served
+ * by the Subscribe method's core through the call-policy chain.
  *
  * Resumes after the seq in `Last-Event-ID` (what EventSource sends when it
  * reconnects), else after `?since=N`, else starts live; `?epoch=` and
@@ -36,11 +39,44 @@ const EVENT_STREAM = "text/event-stream";
  * text/event-stream); a stream the server ends later (shutdown, a reader too
  * slow) gets a last `end` event, and EventSource's reconnect resumes it.
  */
-export function sseRoute(source: RoomEventSource, options: SseOptions): HttpRoute {
+export function sseRoute(
+  subscribe: ServerStreamCore<SubscribeFields, SubscribeResponse>,
+  options: SseOptions,
+): HttpRoute {
   return {
     matches: (path) => path.startsWith("/rooms/"),
     handle: (req, res) => {
-      serve(source, options, req, res).catch(() => res.destroy());
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const match = PATH.exec(url.pathname);
+      if (!match?.[1]) {
+        return fail(res, 404, "not_found", "no such path; room events are at /rooms/{room}/events");
+      }
+      if (req.method !== "GET") {
+        return fail(
+          res,
+          405,
+          "unimplemented",
+          `/rooms/{room}/events answers GET, not ${req.method}`,
+          {
+            allow: "GET",
+          },
+        );
+      }
+      if (!new Negotiator(req).mediaType([EVENT_STREAM])) {
+        return fail(
+          res,
+          406,
+          "invalid_argument",
+          `/rooms/{room}/events sends ${EVENT_STREAM}, which this request's Accept header (${req.headers.accept}) does not accept`,
+        );
+      }
+      const call = callInfo(req, url);
+      admit(
+        options.policies,
+        call,
+        () => stream(subscribe, options, call, match[1] as string, url, req, res),
+        (refusal) => failWith(res, callError(refusal)),
+      );
     },
   };
 }
@@ -48,87 +84,125 @@ export function sseRoute(source: RoomEventSource, options: SseOptions): HttpRout
 type Req = Parameters<NodeHandlerFn>[0];
 type Res = Parameters<NodeHandlerFn>[1];
 
-async function serve(source: RoomEventSource, options: SseOptions, req: Req, res: Res) {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  const match = PATH.exec(url.pathname);
-  if (!match?.[1]) {
-    return fail(res, 404, "not_found", `no such path; room events are at /rooms/{room}/events`);
-  }
-  if (req.method !== "GET") {
-    return fail(res, 405, "unimplemented", `/rooms/{room}/events answers GET, not ${req.method}`, {
-      allow: "GET",
-    });
-  }
-  if (!new Negotiator(req).mediaType([EVENT_STREAM])) {
-    return fail(
-      res,
-      406,
-      "invalid_argument",
-      `/rooms/{room}/events sends ${EVENT_STREAM}, which this request's Accept header (${req.headers.accept}) does not accept`,
-    );
-  }
-  let room: string;
-  let sinceSeq: number | undefined;
-  try {
-    room = decodeURIComponent(match[1]);
-    sinceSeq = resumePoint(req.headers["last-event-id"], url.searchParams.get("since"));
-  } catch (error) {
-    const e = ConnectError.from(error, Code.InvalidArgument);
-    return fail(res, 400, "invalid_argument", e.rawMessage);
-  }
-
-  // Aborted when the client goes away or the server shuts down.
-  const stop = new AbortController();
-  const signal = stop.signal;
-  const onShutdown = (reason: unknown) => stop.abort(reason);
-  watchShutdown(options.shutdownSignal, onShutdown);
-  let clientGone = false;
-  res.once("close", () => {
-    clientGone = true;
-    stop.abort(new ConnectError("the client went away", Code.Canceled));
-  });
-  let it: AsyncIterator<RoomEvent[]> | undefined;
-  try {
-    const request = {
-      room,
-      sinceSeq,
-      epoch: url.searchParams.get("epoch") ?? "",
-      author: url.searchParams.get("author") ?? "",
-    };
-    it = source(request, signal)[Symbol.asyncIterator]();
-    // The first batch (ready) comes only once the resume point is accepted:
-    // refusals can still be a plain HTTP error, which EventSource does not retry.
-    let next = await it.next();
-    res.writeHead(200, {
-      "content-type": `${EVENT_STREAM}; charset=utf-8`,
-      "cache-control": "no-cache, no-transform",
-      // nginx and the like would buffer the stream otherwise.
-      "x-accel-buffering": "no",
-    });
-    let readyId = sinceSeq;
-    let out = retryFrame(options.retryMs ?? 1000);
-    while (!next.done) {
-      for (const event of next.value) {
-        if (event.event.case === "ready") readyId ??= Number(event.event.value.lastSeq);
-        if (event.event.case === "heartbeat") out += keepAliveFrame(event.event.value.lastSeq);
-        else out += eventFrame(event, readyId) ?? "";
-      }
-      await write(res, out, signal);
-      out = "";
-      next = await it.next();
+/** Serve one stream; settles when it is over (rejected with the error it ended with). */
+function stream(
+  subscribe: ServerStreamCore<SubscribeFields, SubscribeResponse>,
+  options: SseOptions,
+  call: CallInfo,
+  roomPart: string,
+  url: URL,
+  req: Req,
+  res: Res,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let request: SubscribeFields;
+    let sinceSeq: number | undefined;
+    try {
+      sinceSeq = resumePoint(req.headers["last-event-id"], url.searchParams.get("since"));
+      request = {
+        room: decodeURIComponent(roomPart),
+        sinceSeq: sinceSeq === undefined ? undefined : BigInt(sinceSeq),
+        epoch: url.searchParams.get("epoch") ?? "",
+        author: url.searchParams.get("author") ?? "",
+      };
+    } catch (error) {
+      const e = ConnectError.from(error, Code.InvalidArgument);
+      failWith(res, e);
+      reject(e);
+      return;
     }
-    res.end();
-  } catch (error) {
-    if (clientGone) return;
-    const shutdown = options.shutdownSignal;
-    const e = ConnectError.from(shutdown.aborted ? shutdown.reason : error);
-    if (!res.headersSent)
-      return fail(res, codeToHttpStatus(e.code), codeToString(e.code), e.rawMessage);
-    res.end(endFrame(codeToString(e.code), e.rawMessage));
-  } finally {
-    unwatchShutdown(options.shutdownSignal, onShutdown);
-    await it?.return?.();
-  }
+    // Aborted when the client goes away or the server shuts down.
+    const stop = new AbortController();
+    const onShutdown = (reason: unknown) => stop.abort(reason);
+    watchShutdown(options.shutdownSignal, onShutdown);
+    res.once("close", () => stop.abort(new ConnectError("the client went away", Code.Canceled)));
+    let readyId = sinceSeq;
+    let ended = false;
+    const end = (reason?: unknown) => {
+      if (ended) return;
+      ended = true;
+      unwatchShutdown(options.shutdownSignal, onShutdown);
+      const error = reason === undefined ? undefined : callError(reason);
+      if (!res.destroyed && !res.writableEnded) {
+        if (error === undefined) res.end();
+        else if (!res.headersSent) failWith(res, error);
+        else res.end(endFrame(codeToString(error.code), error.rawMessage));
+      }
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    try {
+      subscribe.start(
+        request,
+        { call, signal: stop.signal },
+        {
+          send(response) {
+            if (ended || res.destroyed) return true;
+            let out = "";
+            // The first response (ready) comes only once the resume point is
+            // accepted: refusals before it can still be a plain HTTP error,
+            // which EventSource does not retry.
+            if (!res.headersSent) {
+              res.writeHead(200, {
+                "content-type": `${EVENT_STREAM}; charset=utf-8`,
+                "cache-control": "no-cache, no-transform",
+                // nginx and the like would buffer the stream otherwise.
+                "x-accel-buffering": "no",
+              });
+              out = retryFrame(options.retryMs ?? 1000);
+            }
+            for (const event of toMessage(response).events) {
+              if (event.event.case === "ready") readyId ??= Number(event.event.value.lastSeq);
+              if (event.event.case === "heartbeat")
+                out += keepAliveFrame(event.event.value.lastSeq);
+              else out += eventFrame(event, readyId) ?? "";
+            }
+            return out === "" || res.write(out);
+          },
+          drained() {
+            if (ended || res.destroyed || !res.writableNeedDrain) return Promise.resolve();
+            return new Promise((done) => {
+              const settle = () => {
+                res.off("drain", settle);
+                res.off("close", settle);
+                done();
+              };
+              res.once("drain", settle);
+              res.once("close", settle);
+            });
+          },
+          end,
+        },
+      );
+    } catch (error) {
+      end(error);
+    }
+  });
+}
+
+function callInfo(req: Req, url: URL): CallInfo {
+  // EventSource cannot set headers, so a token may come as ?token= instead
+  // (the request log never writes URLs, so it stays out of the logs).
+  const queryToken = url.searchParams.get("token");
+  const header = (name: string) => {
+    const value = req.headers[name];
+    if (value === undefined && name === "authorization" && queryToken !== null) {
+      return `Bearer ${queryToken}`;
+    }
+    return Array.isArray(value) ? value.join(", ") : value;
+  };
+  return {
+    method: ChatService.method.subscribe,
+    protocol: "sse",
+    encoding: "json",
+    path: "sse",
+    peer: peerOf(req.socket),
+    header,
+    deadline: undefined,
+    requestId: requestIdFrom(header("x-request-id")),
+    startedAt: performance.now(),
+    values: new Map(),
+  };
 }
 
 /** Last-Event-ID wins: EventSource reconnects to the same URL, ?since and all. */
@@ -150,10 +224,10 @@ function seq(field: string, value: string): number {
   return n;
 }
 
-/** Write, waiting for the socket to drain when its buffer is full (a slow reader backs up into its bounded queue). */
-async function write(res: Res, chunk: string, signal: AbortSignal): Promise<void> {
-  if (chunk === "" || res.write(chunk)) return;
-  await once(res as NodeJS.EventEmitter, "drain", { signal });
+/** A refusal before the stream started, as an HTTP error with Connect's JSON error body. */
+function failWith(res: Res, error: ConnectError): void {
+  if (res.headersSent || res.destroyed) return;
+  fail(res, codeToHttpStatus(error.code), codeToString(error.code), error.rawMessage);
 }
 
 function fail(res: Res, status: number, code: string, message: string, headers = {}): void {

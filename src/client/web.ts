@@ -1,0 +1,41 @@
+import type { Interceptor } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import type { ParleyClientCoreOptions } from "./parley-client.js";
+import { clientWithTokens, type ParleyTokenClient, type TokenOptions } from "./with-tokens.js";
+
+/** The wire protocols a browser client can speak over fetch. */
+export type WebProtocol = "connect" | "grpcweb";
+
+/** Options of a browser Parley client. */
+export interface ParleyWebClientOptions
+  extends Omit<ParleyClientCoreOptions, "transport">,
+    TokenOptions {
+  /**
+   * The server, for example http://localhost:8080. A page from another
+   * origin needs that origin in the server's --cors-origin.
+   */
+  baseUrl: string;
+  /** Default connect. */
+  protocol?: WebProtocol;
+  /** More interceptors, after the token's: they see every call. */
+  interceptors?: Interceptor[];
+}
+
+/** A browser Parley client; `guest` holds its guest tokens when it logs in as one. */
+export type ParleyWebClient = ParleyTokenClient;
+
+/**
+ * A Parley client for the browser (and any runtime with fetch): connect-web's
+ * transport, HTTP/1.1 or, over TLS, whatever the browser negotiates. Bidi
+ * methods (Echo, Chat) need a full-duplex stream fetch does not offer: use
+ * subscribe() and send(). With `token` or `guest`, every call carries the token.
+ */
+export function createParleyClient(options: ParleyWebClientOptions): ParleyWebClient {
+  const baseUrl = options.baseUrl;
+  return clientWithTokens(options, (tokens) => {
+    const interceptors = [...tokens, ...(options.interceptors ?? [])];
+    return options.protocol === "grpcweb"
+      ? createGrpcWebTransport({ baseUrl, interceptors })
+      : createConnectTransport({ baseUrl, interceptors });
+  });
+}

@@ -1,0 +1,19 @@
+import type { Config } from "../../config.js";
+import type { LISTENER_DEFAULTS } from "./defaults.js";
+import type { ListenOptions } from "./types.js";
+
+/** The listener limits a Config sets, to spread into listenOnePort's options. */
+export function listenerLimits(
+  config: Config,
+): Pick<ListenOptions, keyof typeof LISTENER_DEFAULTS | "maxConnectionsPerAddress"> {
+  return {
+    sniffTimeoutMs: config.sniffTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    requestIdleMs: config.requestIdleMs,
+    idleConnectionMs: config.idleConnectionMs,
+    maxStreamsPerConnection: config.maxStreamsPerConnection,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+  };
+}

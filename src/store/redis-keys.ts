@@ -1,0 +1,49 @@
+/**
+ * Where a room lives in Redis. Every key of a room, and its pub/sub channel,
+ * carries the room name as one hash tag, so on a cluster a room is one slot:
+ * the append script may touch all of them, and SPUBLISH reaches the shard
+ * that owns the room.
+ */
+export interface RoomKeys {
+  /** Hash: epoch, seq (the last seq handed out), at (when the newest message was stored). */
+  meta: string;
+  /** Stream of messages; entry id `<seq>-0`, capped at the retention. */
+  log: string;
+  /** Sorted set: client_message_id -> seq, for retained messages. */
+  ids: string;
+  /** Pub/sub channel on which each append publishes its message (and each presence change). */
+  channel: string;
+  /** Hash: member id -> "<node id> <author>", and "#v", the count of changes (redis-presence-scripts.ts). */
+  members: string;
+}
+
+/** Sorted set of every room that was ever appended to (score 0, ordered by name). */
+export const ROOMS_KEY = "parley:rooms";
+
+const PREFIX = "parley:{";
+
+/** Sorted set of the nodes sharing this Redis, scored by their last heartbeat (ms). */
+export const NODES_KEY = "parley:nodes";
+
+/** Set of the rooms where a node has (had) members, for removing them when the node dies. */
+export function nodeRoomsKey(node: string): string {
+  return `parley:node-rooms:{${node}}`;
+}
+
+/** The keys and channel of one room. Room names never contain braces (the contract's a-z 0-9 _ -). */
+export function roomKeys(room: string): RoomKeys {
+  const tag = `${PREFIX}${room}}`;
+  return {
+    meta: `${tag}:meta`,
+    log: `${tag}:log`,
+    ids: `${tag}:ids`,
+    channel: `${tag}:live`,
+    members: `${tag}:members`,
+  };
+}
+
+/** The room a channel made by roomKeys belongs to, or undefined for any other channel. */
+export function roomOfChannel(channel: string): string | undefined {
+  if (!channel.startsWith(PREFIX) || !channel.endsWith("}:live")) return undefined;
+  return channel.slice(PREFIX.length, -"}:live".length);
+}

@@ -1,0 +1,28 @@
+import { afterAll, beforeAll, describe } from "vitest";
+import { createLogger } from "../../../src/logger.js";
+import { RedisLog } from "../../../src/store/redis-log.js";
+import { parseRedisTarget } from "../../../src/store/redis-target.js";
+import { redisTestsCanRun, startRedis, type TestRedis } from "../../helpers/redis-server.js";
+import { describeMessageLog } from "./message-log-suite.js";
+
+// Needs redis-server: this file starts its own on a free port (never the shared 6379).
+describe.runIf(redisTestsCanRun("RedisLog conformance"))("RedisLog on redis-server", () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  describeMessageLog("RedisLog", (retention) => {
+    // A fresh, empty store each time: one server per file, emptied per test.
+    redis.cli("FLUSHALL");
+    return new RedisLog({
+      retention,
+      target: parseRedisTarget(redis.url),
+      // This server runs without AOF on purpose: no durability warning per test.
+      logger: createLogger("silent"),
+    });
+  });
+});

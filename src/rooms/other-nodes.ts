@@ -99,13 +99,17 @@ export function relayOtherNodes(room: RelayTarget, log: MessageLog): Relay | und
       // A log that lost its newest messages but kept its epoch (a failover
       // to a replica that lagged behind) is behind what this room delivered:
       // its subscribers are ended too, with the "ahead of the room" error.
+      // Only what was pushed before the read was sent must be in the head it
+      // answers: this process's own appends and the live feed go on pushing
+      // while the read is out, and the answer may be processed after them.
+      const publishedBeforeRead = room.publishedSeq;
       const head = await log.head(room.name);
       // Still without an epoch and nothing relayed: no position to protect yet.
       if (epoch === undefined || (epoch === "" && room.publishedSeq === 0)) epoch = head.epoch;
       const broken =
         checkResume(room.name, { sinceSeq: undefined, epoch }, head) ??
-        (head.lastSeq < room.publishedSeq
-          ? checkResume(room.name, { sinceSeq: room.publishedSeq, epoch: "" }, head)
+        (head.lastSeq < publishedBeforeRead
+          ? checkResume(room.name, { sinceSeq: publishedBeforeRead, epoch: "" }, head)
           : undefined);
       if (broken) {
         if (!stopped) room.forEachSubscriber((sub) => sub.fail(broken));

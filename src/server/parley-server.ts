@@ -21,6 +21,7 @@ import { withCors } from "./cors.js";
 import { fallbackRouter } from "./fallback-router.js";
 import { directGrpc } from "./grpc-direct/direct-grpc.js";
 import { HEALTHZ_PATH, healthzFallback } from "./health/healthz.js";
+import { servingState } from "./health/serving-state.js";
 import { listenerLimits } from "./listener/index.js";
 import { withNoSniff } from "./no-sniff.js";
 import { listenOnePort } from "./one-port.js";
@@ -112,11 +113,14 @@ export async function startParley(
     ...(auth.policy === undefined ? [] : [auth.policy]),
     ...(tuning.policies ?? []),
   ];
+  // Health: a Redis store that cannot be reached makes the node NOT_SERVING
+  // until it is back, so a balancer sends calls to the other nodes.
+  const state = servingState(shutdown.signal, () => log.serving?.() ?? true);
   const handler = connectEdge({
-    routes: routes(cores, shutdown.signal),
+    routes: routes(cores, shutdown.signal, state),
     // Paths no RPC matches: plain HTTP health, the SSE gateway, the web app.
     fallback: fallbackRouter([
-      { matches: (path) => path === HEALTHZ_PATH, handle: healthzFallback(shutdown.signal) },
+      { matches: (path) => path === HEALTHZ_PATH, handle: healthzFallback(state) },
       sseRoute(coreOf(cores, ChatService.method.subscribe), {
         shutdownSignal: shutdown.signal,
         policies,

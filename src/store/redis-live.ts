@@ -41,6 +41,10 @@ export class RedisLive implements LiveMessages {
     this.sub.on(this.sharded ? "subscribersReady" : "ready", () => {
       for (const [channel, w] of this.watched) if (!w.pending) void this.subscribe(channel, w);
     });
+    // The store's command connection logs an outage once (RedisLog); this one
+    // reconnects on its own, and without a listener ioredis would print
+    // every failed attempt to stderr as an unhandled error event.
+    this.sub.on("error", () => undefined);
   }
 
   watch(room: string, listener: LiveListener): () => void {

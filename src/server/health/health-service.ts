@@ -5,19 +5,25 @@ import {
   HealthCheckResponse_ServingStatus as Status,
 } from "../../../gen/health/v1/health_pb.js";
 import { unwatchShutdown, watchShutdown } from "../workarounds/shutdown-watch.js";
+import { type ServingState, servingState } from "./serving-state.js";
+
+/** How often a Watch stream looks at the state again (a store can go and come back). */
+const WATCH_POLL_MS = 250;
 
 /**
  * The grpc.health.v1.Health handlers. The server reports itself ("") and each
- * of `services` SERVING until `shutdownSignal` aborts, NOT_SERVING from then
- * on: that is the only change of status, and Watch streams announce it before
- * they end with the shutdown error.
+ * of `services` SERVING while `state` says so: NOT_SERVING once
+ * `shutdownSignal` aborts (for good) and while the message store is
+ * unreachable (until it is back). Watch streams announce each change, and
+ * end with the shutdown error once the server stops.
  */
 export function createHealthService(
   services: readonly string[],
   shutdownSignal: AbortSignal,
+  state: ServingState = servingState(shutdownSignal),
 ): ServiceImpl<typeof Health> {
   const known = new Set(["", ...services]);
-  const current = () => (shutdownSignal.aborted ? Status.NOT_SERVING : Status.SERVING);
+  const current = () => (state() === undefined ? Status.SERVING : Status.NOT_SERVING);
   return {
     check(req) {
       if (!known.has(req.service)) {
@@ -36,13 +42,19 @@ export function createHealthService(
         // service appears (here it never does; the call ends with the server).
         yield { status: Status.SERVICE_UNKNOWN };
       } else {
-        const first = current();
-        yield { status: first };
-        if (first === Status.SERVING) {
-          ending = await callOrShutdown(ctx.signal, shutdownSignal);
+        let last = current();
+        yield { status: last };
+        for (;;) {
+          ending = await callOrShutdown(ctx.signal, shutdownSignal, WATCH_POLL_MS);
           // The call also ends when the client goes away or its deadline
-          // passes; only a shutdown is a change of status worth sending.
-          if (shutdownSignal.aborted) yield { status: Status.NOT_SERVING };
+          // passes: then there is nobody to tell.
+          if (ctx.signal.aborted) break;
+          const now = current();
+          if (now !== last) {
+            last = now;
+            yield { status: now };
+          }
+          if (shutdownSignal.aborted) break;
         }
       }
       ending ??= await callOrShutdown(ctx.signal, shutdownSignal);
@@ -56,19 +68,29 @@ export function createHealthService(
   };
 }
 
-/** The reason of whichever ends first: the call (its own signal) or the server (shutdown). */
-function callOrShutdown(call: AbortSignal, shutdown: AbortSignal): Promise<unknown> {
+/**
+ * The reason of whichever ends first: the call (its own signal) or the server
+ * (shutdown); undefined when `pollMs` passes first.
+ */
+function callOrShutdown(
+  call: AbortSignal,
+  shutdown: AbortSignal,
+  pollMs?: number,
+): Promise<unknown> {
   if (call.aborted) return Promise.resolve(call.reason);
+  if (shutdown.aborted) return Promise.resolve(shutdown.reason);
   return new Promise((resolve) => {
-    const onShutdown = (reason: unknown) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (reason: unknown) => {
+      clearTimeout(timer);
       call.removeEventListener("abort", onCall);
+      unwatchShutdown(shutdown, onShutdown);
       resolve(reason);
     };
-    const onCall = () => {
-      unwatchShutdown(shutdown, onShutdown);
-      resolve(call.reason);
-    };
+    const onShutdown = (reason: unknown) => done(reason);
+    const onCall = () => done(call.reason);
     call.addEventListener("abort", onCall, { once: true });
     watchShutdown(shutdown, onShutdown);
+    if (pollMs !== undefined) timer = setTimeout(() => done(undefined), pollMs);
   });
 }

@@ -1,4 +1,5 @@
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import type { ServingState } from "./serving-state.js";
 
 /** A plain Node request handler, as connectNodeAdapter calls its `fallback`. */
 type NodeHandlerFn = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
@@ -8,11 +9,12 @@ export const HEALTHZ_PATH = "/healthz";
 
 /**
  * The handler for every request no RPC route matches (connectNodeAdapter's
- * `fallback`): `GET /healthz` answers 200 "ok" while serving and 503 once
- * `shutdownSignal` has aborted, so a balancer stops sending new work to a
- * draining server; anything else is 404, as without a fallback.
+ * `fallback`): `GET /healthz` answers 200 "ok" while serving, and 503 with
+ * the reason once shutdown has begun or while the message store is
+ * unreachable, so a balancer sends new work elsewhere; anything else is 404,
+ * as without a fallback.
  */
-export function healthzFallback(shutdownSignal: AbortSignal): NodeHandlerFn {
+export function healthzFallback(state: ServingState): NodeHandlerFn {
   return (req, res) => {
     const path = (req.url ?? "").split("?", 1)[0];
     if (path !== HEALTHZ_PATH) {
@@ -26,8 +28,9 @@ export function healthzFallback(shutdownSignal: AbortSignal): NodeHandlerFn {
       });
       return;
     }
-    const body = shutdownSignal.aborted ? "shutting down\n" : "ok\n";
-    reply(res, shutdownSignal.aborted ? 503 : 200, req.method === "HEAD" ? "" : body, {
+    const notServing = state();
+    const body = `${notServing ?? "ok"}\n`;
+    reply(res, notServing === undefined ? 200 : 503, req.method === "HEAD" ? "" : body, {
       "content-length": String(Buffer.byteLength(body)),
     });
   };

@@ -1,7 +1,7 @@
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../src/server/parley-server.js";
 import { runCli } from "../helpers/run-cli.js";
@@ -30,7 +30,11 @@ afterAll(async () => {
 });
 
 /** A state directory of its own: where the CLI keeps guest tokens between runs. */
-const stateDir = () => ({ XDG_STATE_HOME: mkdtempSync(join(tmpdir(), "parley-state-")) });
+const stateDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-state-"));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return { XDG_STATE_HOME: dir };
+};
 
 const MESSAGE = (seq: number, author: string, text: string) =>
   new RegExp(`^\\d\\d:\\d\\d:\\d\\d #${seq} ${author}: ${text}\\n$`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -12,9 +12,20 @@ export interface TestClaims {
   expiresInS?: number;
 }
 
+let filesDir: string | undefined;
+/** A temporary folder for this test process's key files, removed when it exits. */
+function keyFilesDir(): string {
+  if (filesDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "parley-test-keys-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    filesDir = dir;
+  }
+  return filesDir;
+}
+
 /** An HS256 secret in a file of its own, as --auth-secret-file reads it. */
 export function secretFile(secret: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "parley-auth-"));
+  const dir = mkdtempSync(join(keyFilesDir(), "auth-"));
   const file = join(dir, "secret");
   writeFileSync(file, `${secret}\n`);
   return file;
@@ -40,7 +51,7 @@ function build(claims: TestClaims): SignJWT {
 export async function rsaIssuer(kid: string) {
   const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
-  const dir = mkdtempSync(join(tmpdir(), "parley-jwks-"));
+  const dir = mkdtempSync(join(keyFilesDir(), "jwks-"));
   const jwksFile = join(dir, "jwks.json");
   writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
   return {

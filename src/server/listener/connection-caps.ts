@@ -21,6 +21,16 @@ export interface Refusal {
 export function connectionCaps(options: ConnectionCapsOptions) {
   const perAddress = new Map<string, number>();
   let total = 0;
+  // One listener for every socket (`this` is the socket; its address is the
+  // one Node cached at accept): a closure per connection would stay for the
+  // life of every idle connection.
+  function release(this: net.Socket) {
+    total--;
+    const address = clientAddress(this);
+    const left = (perAddress.get(address) ?? 1) - 1;
+    if (left === 0) perAddress.delete(address);
+    else perAddress.set(address, left);
+  }
   return {
     /** Admit `socket` (counted until it closes), or say why not. */
     admit(socket: net.Socket): Refusal | undefined {
@@ -41,12 +51,7 @@ export function connectionCaps(options: ConnectionCapsOptions) {
       }
       total++;
       perAddress.set(address, fromAddress + 1);
-      socket.once("close", () => {
-        total--;
-        const left = (perAddress.get(address) ?? 1) - 1;
-        if (left === 0) perAddress.delete(address);
-        else perAddress.set(address, left);
-      });
+      socket.once("close", release);
       return undefined;
     },
   };

@@ -38,16 +38,23 @@ export function connectionLifecycle(
   const sessions = new Set<http2.ServerHttp2Session>();
   const h2Streams = trackAnsweredHttp2Streams();
   const h1Idle = trackIdleHttp1(h1);
-  h2.on("session", (s: http2.ServerHttp2Session) => track(sessions, s));
+  // Shared 'close' listeners (`this` is the socket or session): a closure per
+  // connection would stay for the life of every idle connection.
+  const trackSocket = tracker(sockets);
+  const trackSession = tracker(sessions);
+  function stopSniffing(this: net.Socket) {
+    sniffing.delete(peer(this));
+  }
+  h2.on("session", (s: http2.ServerHttp2Session) => trackSession(s));
   h2.on("stream", (stream: http2.ServerHttp2Stream) => h2Streams.add(stream));
   const pinger = pingSessions(sessions, pingIntervalMs);
   return {
     accepted(socket) {
-      track(sockets, socket);
+      trackSocket(socket);
       socket.setKeepAlive(true, 30_000);
-      const key = peer(socket);
-      sniffing.set(key, socket);
-      socket.once("close", () => sniffing.delete(key));
+      sniffing.set(peer(socket), socket);
+      // peer() reads the address Node cached at accept, so it is the same at close.
+      socket.once("close", stopSniffing);
     },
     handedOver(socket, isH2) {
       sniffing.delete(peer(socket));
@@ -77,10 +84,15 @@ function peer(socket: net.Socket): string {
   return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
-function track<T extends { once(event: "close", fn: () => void): unknown }>(
+/** Keep each item in `set` until it closes, with one listener function for all of them. */
+function tracker<T extends { once(event: "close", fn: (this: T) => void): unknown }>(
   set: Set<T>,
-  item: T,
-): void {
-  set.add(item);
-  item.once("close", () => set.delete(item));
+): (item: T) => void {
+  function forget(this: T) {
+    set.delete(this);
+  }
+  return (item) => {
+    set.add(item);
+    item.once("close", forget);
+  };
 }

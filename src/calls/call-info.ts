@@ -22,7 +22,11 @@ export interface CallInfo {
   readonly path: CallPath;
   /** The client's address and port as the socket sees them, e.g. "127.0.0.1:53122". */
   readonly peer: string;
-  /** A request header by lower-case name; undefined when absent. */
+  /**
+   * A request header by lower-case name; undefined when absent. Read it
+   * before calling `next`: a path may drop the headers once the call is
+   * admitted (the direct gRPC path does, so an open stream does not keep them).
+   */
   header(name: string): string | undefined;
   /** When the client's deadline passes, in ms since the epoch; undefined: none given. */
   readonly deadline: number | undefined;

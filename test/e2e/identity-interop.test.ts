@@ -1,7 +1,3 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -9,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH_DEFAULTS } from "../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../src/server/parley-server.js";
 import { bufCurl } from "../helpers/buf-curl.js";
+import { opensslTestsCanRun, type SelfSigned, selfSignedCert } from "../helpers/self-signed.js";
 import { startTestServer } from "../helpers/test-server.js";
 import { hsToken, secretFile } from "../helpers/tokens.js";
 
@@ -18,59 +15,32 @@ import { hsToken, secretFile } from "../helpers/tokens.js";
 
 const SECRET = "a shared secret of more than thirty-two bytes, for tests";
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const canRun = hasOpenssl() || process.env.CI === "true";
-if (!canRun) console.warn("identity-interop.test.ts skipped: the openssl command is not installed");
+const canRun = opensslTestsCanRun("identity-interop.test.ts");
 
 describe.runIf(canRun)("tokens from buf curl and grpc-js", () => {
-  let dir: string;
+  let certificate: SelfSigned | undefined;
   let server: ParleyServer;
   let ca: Buffer;
   let token: string;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "parley-auth-tls-"));
-    const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-      ].concat(["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]),
-      { stdio: "ignore" },
-    );
-    ca = readFileSync(cert);
+    certificate = selfSignedCert();
+    ca = certificate.ca;
     server = await startTestServer({
-      tlsCert: cert,
-      tlsKey: key,
+      tlsCert: certificate.certFile,
+      tlsKey: certificate.keyFile,
       auth: { ...AUTH_DEFAULTS, mode: "jwt", secretFile: secretFile(SECRET) },
     });
     token = await hsToken(SECRET, { sub: "ann" });
   });
   afterAll(async () => {
     await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    certificate?.remove();
   });
 
   it("buf curl -H 'authorization: Bearer …' is accepted; without it, unauthenticated", async () => {
     const args = (...extra: string[]) => [
       "--cacert",
-      join(dir, "cert.pem"),
+      certificate?.certFile ?? "",
       ...extra,
       "-d",
       JSON.stringify({ room: "curl", text: "hi" }),

@@ -1,46 +1,24 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenOnePort, type OnePortServer } from "../../src/server/one-port.js";
 import { closedAfter, connectRaw } from "../helpers/raw-socket.js";
+import { opensslTestsCanRun, type SelfSigned, selfSignedCert } from "../helpers/self-signed.js";
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// As in tls.test.ts: the certificate comes from the openssl CLI; without it
-// the suite says so and skips, except under CI=true.
-const canRun = hasOpenssl() || process.env.CI === "true";
-if (!canRun) console.warn("listener-tls.test.ts skipped: the openssl command is not installed");
+// The certificate is made with the openssl CLI (test/helpers/self-signed.ts).
+const canRun = opensslTestsCanRun("listener-tls.test.ts");
 
 describe.runIf(canRun)("the listener's limits over TLS", () => {
-  let dir: string;
+  let certificate: SelfSigned | undefined;
   let server: OnePortServer;
   let ca: Buffer;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "parley-listener-tls-"));
-    const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert]
-        .concat(["-days", "1", "-subj", "/CN=localhost"])
-        .concat(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]),
-      { stdio: "ignore" },
-    );
-    ca = readFileSync(cert);
+    certificate = selfSignedCert();
+    ca = certificate.ca;
     server = await listenOnePort((_req, res) => res.end("ok"), {
       port: 0,
       host: "127.0.0.1",
       pingIntervalMs: 60_000,
-      tls: { certFile: cert, keyFile: key },
+      tls: { certFile: certificate.certFile, keyFile: certificate.keyFile },
       sniffTimeoutMs: 300,
       maxConnectionsPerAddress: 1,
     });
@@ -48,7 +26,7 @@ describe.runIf(canRun)("the listener's limits over TLS", () => {
   afterAll(() => {
     server?.stopAccepting();
     server?.destroyAll();
-    rmSync(dir, { recursive: true, force: true });
+    certificate?.remove();
   });
 
   /** A TLS connection with an HTTP/1.1 request: what comes back before it closes. */

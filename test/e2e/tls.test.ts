@@ -1,59 +1,27 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as tls from "node:tls";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatService } from "../../gen/chat/v1/chat_pb.js";
 import type { ParleyServer } from "../../src/server/parley-server.js";
+import { opensslTestsCanRun, type SelfSigned, selfSignedCert } from "../helpers/self-signed.js";
 import { startTestServer } from "../helpers/test-server.js";
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// The certificate is made here with the openssl CLI. Where it is missing the
-// suite says so and skips, except under CI=true, where .ci/run installs it.
-const canRun = hasOpenssl() || process.env.CI === "true";
-if (!canRun) console.warn("tls.test.ts skipped: the openssl command is not installed");
+// The certificate is made with the openssl CLI (test/helpers/self-signed.ts).
+const canRun = opensslTestsCanRun("tls.test.ts");
 
 describe.runIf(canRun)("TLS on the same port (ALPN h2 and http/1.1)", () => {
-  let dir: string;
+  let certificate: SelfSigned | undefined;
   let server: ParleyServer;
   let ca: Buffer;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "parley-tls-"));
-    const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-      ].concat(["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]),
-      { stdio: "ignore" },
-    );
-    ca = readFileSync(cert);
-    server = await startTestServer({ tlsCert: cert, tlsKey: key });
+    certificate = selfSignedCert();
+    ca = certificate.ca;
+    server = await startTestServer({ tlsCert: certificate.certFile, tlsKey: certificate.keyFile });
   });
   afterAll(async () => {
     await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    certificate?.remove();
   });
 
   it("offers h2 first and http/1.1 to clients that only speak that", async () => {

@@ -1,4 +1,4 @@
-import type * as http2 from "node:http2";
+import * as http2 from "node:http2";
 
 /**
  * A session closing after GOAWAY waits for all its streams. A stream whose
@@ -13,7 +13,13 @@ export function trackAnsweredHttp2Streams() {
   const open = new Set<http2.ServerHttp2Stream>();
   let draining = false;
   const closeIfAnswered = (stream: http2.ServerHttp2Stream) => {
-    if (stream.writableFinished && !stream.readableEnded) stream.destroy();
+    if (stream.writableFinished && !stream.readableEnded) {
+      // RST_STREAM(NO_ERROR) first: the response is whole, and a bare
+      // destroy() would reset with CANCEL, which a client may read as its
+      // call being cancelled if it has not yet taken the last message.
+      stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      stream.destroy();
+    }
   };
   // One function for every stream (a closure per stream would stay for the
   // life of each idle Subscribe stream), and 'finish' is watched only once

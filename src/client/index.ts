@@ -7,31 +7,6 @@
  * gRPC-Web over connect-node.
  */
 
-export { Code, ConnectError } from "@connectrpc/connect";
-// The contract's service and messages, and connect's error, for callers' own types and checks.
-export type {
-  ChatMessage,
-  Member,
-  Ready,
-  RoomEvent,
-  RoomSummary,
-} from "../../gen/chat/v1/chat_pb.js";
-export { ChatService } from "../../gen/chat/v1/chat_pb.js";
-export type { BackoffOptions } from "./backoff.js";
-export { DEFAULT_BACKOFF } from "./backoff.js";
-export type { GuestToken, GuestTokens, GuestTokensOptions } from "./guest-tokens.js";
-export { createGuestTokens } from "./guest-tokens.js";
+export * from "./common.js";
 export type { ParleyNodeClient, ParleyNodeClientOptions, Protocol } from "./node.js";
 export { createParleyClient } from "./node.js";
-export type {
-  LoginOptions,
-  ParleyClient,
-  ParleyClientCoreOptions,
-  SendOptions,
-} from "./parley-client.js";
-export { createParleyClientWith } from "./parley-client.js";
-export { ResumeFailedError } from "./resume-failed-error.js";
-export type { SubscribeOptions, SubscriptionStatus } from "./resuming-subscribe.js";
-export type { TokenSource } from "./token.js";
-export { tokenInterceptor } from "./token.js";
-export type { GuestOption, TokenOptions } from "./with-tokens.js";

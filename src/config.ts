@@ -6,11 +6,16 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   LISTENER_DEFAULTS,
 } from "./server/listener/defaults.js";
+import type { ListenerLimits } from "./server/listener/types.js";
 import { DEFAULT_WEB_DIR } from "./server/web/static-files.js";
 import { DEFAULT_STORE } from "./store/open-log.js";
 
-/** Everything the server is configured with. */
-export interface Config {
+/**
+ * Everything the server is configured with. The listener limits
+ * (ListenerLimits) come from their flags; `npm start` always sets them, and
+ * one left undefined takes LISTENER_DEFAULTS.
+ */
+export interface Config extends ListenerLimits {
   port: number;
   host: string | undefined;
   store: string;
@@ -28,18 +33,6 @@ export interface Config {
   corsOrigins: string[];
   /** The built web app served at `/`. */
   webDir: string;
-  /**
-   * Listener limits (the --help text says what each does); `npm start` always
-   * sets them, and one left undefined takes LISTENER_DEFAULTS.
-   */
-  sniffTimeoutMs?: number | undefined;
-  headersTimeoutMs?: number | undefined;
-  requestTimeoutMs?: number | undefined;
-  requestIdleMs?: number | undefined;
-  idleConnectionMs?: number | undefined;
-  maxStreamsPerConnection?: number | undefined;
-  maxConnections?: number | undefined;
-  maxConnectionsPerAddress?: number | undefined;
   /** Identity: how tokens are checked, per-user limits. Undefined: no checks (in-process tests). */
   auth?: AuthConfig | undefined;
 }

@@ -1,11 +1,8 @@
 import type { Config } from "../../config.js";
-import type { LISTENER_DEFAULTS } from "./defaults.js";
-import type { ListenOptions } from "./types.js";
+import type { ListenerLimits } from "./types.js";
 
 /** The listener limits a Config sets, to spread into listenOnePort's options. */
-export function listenerLimits(
-  config: Config,
-): Pick<ListenOptions, keyof typeof LISTENER_DEFAULTS | "maxConnectionsPerAddress"> {
+export function listenerLimits(config: Config): ListenerLimits {
   return {
     sniffTimeoutMs: config.sniffTimeoutMs,
     headersTimeoutMs: config.headersTimeoutMs,

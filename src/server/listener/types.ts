@@ -14,23 +14,11 @@ export type Http2StreamTaker = (
 ) => boolean;
 
 /** Where and how to listen. */
-export interface ListenOptions {
-  port: number;
-  /** Interface to bind; undefined binds all (IPv6 and IPv4 where available). */
-  host?: string | undefined;
-  /** PEM certificate and key files; both or neither. */
-  tls?: { certFile: string; keyFile: string } | undefined;
-  /**
-   * Ping every HTTP/2 connection this often; one that has not answered the
-   * previous ping by the next is dead (the peer vanished without closing)
-   * and is destroyed, which ends its streams.
-   */
-  pingIntervalMs: number;
-  /**
-   * Offered every HTTP/2 stream first; a stream it declines goes to `handler`
-   * through Node's HTTP/2 compatibility API.
-   */
-  takeHttp2Stream?: Http2StreamTaker;
+/**
+ * The listener's timeouts and caps, each a server flag (the Config carries
+ * them as the flags set them); one left undefined takes its default.
+ */
+export interface ListenerLimits {
   /**
    * A new connection must show its protocol within this long: the whole
    * HTTP/2 preface or the first bytes of an HTTP/1.1 request in cleartext,
@@ -43,9 +31,10 @@ export interface ListenOptions {
   requestTimeoutMs?: number | undefined;
   /**
    * A request or stream that moves no byte either way for this long is ended
-   * (HTTP/1.1: its connection; HTTP/2: the stream, RST_STREAM CANCEL). A
-   * request body that never comes ends so; live streams stay busy with their
-   * heartbeats, so this must exceed the heartbeat interval. Default 60 s.
+   * (HTTP/1.1: its connection; HTTP/2: the stream, RST_STREAM CANCEL, watched
+   * from up to 1 s after it opens and only while its request is still open).
+   * A request body that never comes ends so; live streams stay busy with
+   * their heartbeats, so this must exceed the heartbeat interval. Default 60 s.
    */
   requestIdleMs?: number | undefined;
   /** HTTP/2: a connection with no open stream for this long is closed (GOAWAY). Default 120 s. */
@@ -67,6 +56,25 @@ export interface ListenOptions {
    * Default: no cap (the server's flag sets 1000).
    */
   maxConnectionsPerAddress?: number | undefined;
+}
+
+export interface ListenOptions extends ListenerLimits {
+  port: number;
+  /** Interface to bind; undefined binds all (IPv6 and IPv4 where available). */
+  host?: string | undefined;
+  /** PEM certificate and key files; both or neither. */
+  tls?: { certFile: string; keyFile: string } | undefined;
+  /**
+   * Ping every HTTP/2 connection this often; one that has not answered the
+   * previous ping by the next is dead (the peer vanished without closing)
+   * and is destroyed, which ends its streams.
+   */
+  pingIntervalMs: number;
+  /**
+   * Offered every HTTP/2 stream first; a stream it declines goes to `handler`
+   * through Node's HTTP/2 compatibility API.
+   */
+  takeHttp2Stream?: Http2StreamTaker;
   /**
    * Told of an exception a handler (or takeHttp2Stream) threw; its request
    * was answered 500 and the server goes on. Default: printed to stderr.

@@ -106,13 +106,18 @@ export function directGrpc(options: DirectOptions): Http2StreamTaker {
         "grpc-accept-encoding",
       ).response?.name,
     });
+    // Parsed once: the policies see the deadline, and serve() refuses a bad value.
+    const timeout = parseTimeout(
+      headerValue(headers["grpc-timeout"]) ?? null,
+      options.maxTimeoutMs,
+    );
     const held: HeldHeaders = { headers };
-    const info = callInfo(stream, held, route.core);
+    const info = callInfo(stream, held, route.core, timeout.timeoutMs);
     admit(
       options.policies,
       info,
       () => {
-        serve(route, call, { call: info, signal: call.signal }, held.headers ?? {}, options);
+        serve(route, call, { call: info, signal: call.signal }, timeout, options);
         held.headers = undefined;
         return call.done;
       },
@@ -126,10 +131,9 @@ function serve(
   route: Route,
   call: GrpcCall,
   scope: CallScope,
-  headers: http2.IncomingHttpHeaders,
+  timeout: ReturnType<typeof parseTimeout>,
   options: DirectOptions,
 ): void {
-  const timeout = parseTimeout(headerValue(headers["grpc-timeout"]) ?? null, options.maxTimeoutMs);
   if (timeout.error !== undefined) {
     call.finish(timeout.error);
     return;
@@ -251,12 +255,13 @@ interface HeldHeaders {
   headers: http2.IncomingHttpHeaders | undefined;
 }
 
-function callInfo(stream: http2.ServerHttp2Stream, held: HeldHeaders, core: MethodCore): CallInfo {
+function callInfo(
+  stream: http2.ServerHttp2Stream,
+  held: HeldHeaders,
+  core: MethodCore,
+  timeoutMs: number | undefined,
+): CallInfo {
   const headers = held.headers ?? {};
-  const timeout = parseTimeout(
-    headerValue(headers["grpc-timeout"]) ?? null,
-    Number.MAX_SAFE_INTEGER,
-  );
   return {
     method: core.method,
     protocol: "grpc",
@@ -264,7 +269,7 @@ function callInfo(stream: http2.ServerHttp2Stream, held: HeldHeaders, core: Meth
     path: "direct",
     peer: peerOf(stream.session?.socket),
     header: (name) => headerValue(held.headers?.[name]),
-    deadline: timeout.timeoutMs === undefined ? undefined : Date.now() + timeout.timeoutMs,
+    deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
     requestId: requestIdFrom(headerValue(headers["x-request-id"])),
     startedAt: performance.now(),
     values: new Map(),

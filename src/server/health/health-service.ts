@@ -5,7 +5,7 @@ import {
   HealthCheckResponse_ServingStatus as Status,
 } from "../../../gen/health/v1/health_pb.js";
 import { unwatchShutdown, watchShutdown } from "../workarounds/shutdown-watch.js";
-import { type ServingState, servingState } from "./serving-state.js";
+import type { ServingState } from "./serving-state.js";
 
 /** How often a Watch stream looks at the state again (a store can go and come back). */
 const WATCH_POLL_MS = 250;
@@ -20,7 +20,7 @@ const WATCH_POLL_MS = 250;
 export function createHealthService(
   services: readonly string[],
   shutdownSignal: AbortSignal,
-  state: ServingState = servingState(shutdownSignal),
+  state: ServingState,
 ): ServiceImpl<typeof Health> {
   const known = new Set(["", ...services]);
   const current = () => (state() === undefined ? Status.SERVING : Status.NOT_SERVING);

@@ -1,3 +1,4 @@
+import type { RoomSummary } from "../../gen/chat/v1/chat_pb.js";
 import type { NormalFigures } from "./normal-clients.js";
 import type { SoakOptions } from "./options.js";
 import type { Tally } from "./tally.js";
@@ -22,7 +23,7 @@ export function report(
   normal: NormalFigures,
   rss: RssFigures,
   abuses: Tally[],
-  roomsListed: number,
+  roomsListed: RoomSummary[],
 ): string {
   const ms = (q: number) => normal.latency.quantileMs(q).toFixed(1);
   const lines = [
@@ -38,7 +39,10 @@ export function report(
     "",
     "server",
     `  RSS                start ${(rss.start / MiB).toFixed(1)} MiB, peak ${(rss.peak / MiB).toFixed(1)} MiB, end ${(rss.end / MiB).toFixed(1)} MiB`,
-    `  rooms listed       ${roomsListed} (the normal rooms, the burst room's included; unknown-room reads store none)`,
+    `  rooms listed       ${roomsListed.length} (the normal rooms, the burst room's included; unknown-room reads store none)`,
+    ...roomsListed.map(
+      (r) => `    ${r.room}: last seq ${r.lastSeq}, ${r.memberCount} subscribers on the server`,
+    ),
     "",
     "abuses",
   ];

@@ -75,7 +75,7 @@ if (options) {
         figures,
         rss,
         abuses.map((a) => a.tally),
-        rooms.rooms.length,
+        rooms.rooms,
       ),
     );
     process.exitCode = clean(figures) ? 0 : 1;

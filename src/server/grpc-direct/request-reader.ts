@@ -41,6 +41,9 @@ export function readSingleMessage(
     };
     const onEnd = () => {
       try {
+        // Node ends the request side of a stream the client reset, too: a
+        // request that was cut off is not a request, whatever it held.
+        if (stream.closed) throw new ConnectError("the client reset the stream", Code.Canceled);
         reader.end();
         if (first === undefined) {
           throw new ConnectError(

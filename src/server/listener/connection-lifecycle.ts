@@ -3,6 +3,7 @@ import type * as http2 from "node:http2";
 import type * as net from "node:net";
 import { trackIdleHttp1 } from "./http1-idle.js";
 import { trackAnsweredHttp2Streams } from "./http2-answered-streams.js";
+import { http2SessionDrain } from "./http2-session-drain.js";
 import { pingSessions } from "./ping-sessions.js";
 
 /** What the lifecycle needs to know about each connection, from accept to close. */
@@ -13,7 +14,7 @@ export interface ConnectionLifecycle {
   handedOver(socket: net.Socket, isH2: boolean): void;
   /** Connections currently open. */
   readonly open: number;
-  /** Close connections still showing their protocol, GOAWAY to HTTP/2 sessions, close HTTP/1.1 connections once idle. */
+  /** Close connections still showing their protocol, HTTP/2 sessions once their streams have closed, HTTP/1.1 connections once idle. */
   drain(): void;
   /** Destroy every connection still open. */
   destroyAll(): void;
@@ -46,7 +47,11 @@ export function connectionLifecycle(
     sniffing.delete(peer(this));
   }
   h2.on("session", (s: http2.ServerHttp2Session) => trackSession(s));
-  h2.on("stream", (stream: http2.ServerHttp2Stream) => h2Streams.add(stream));
+  const sessionDrain = http2SessionDrain();
+  h2.on("stream", (stream: http2.ServerHttp2Stream) => {
+    h2Streams.add(stream);
+    sessionDrain.opened(stream);
+  });
   const pinger = pingSessions(sessions, pingIntervalMs);
   return {
     accepted(socket) {
@@ -66,7 +71,7 @@ export function connectionLifecycle(
     drain() {
       // Nothing was asked of these yet, so nothing is cut short.
       for (const socket of sniffing.values()) socket.destroy();
-      for (const s of sessions) s.close();
+      sessionDrain.drain(sessions, h2Streams.open);
       h2Streams.closeAnswered();
       h1Idle.closeWhenIdle();
     },

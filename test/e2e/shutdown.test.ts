@@ -124,3 +124,43 @@ it("a request refused for its size does not hold the connection open through shu
   expect(server.output()).not.toContain("still open at the shutdown deadline");
   expect(server.output()).toContain('"msg":"parley stopped"');
 });
+
+it("a busy connection still gets its GOAWAY soon, and nothing waits for the deadline", async () => {
+  // The server sends GOAWAY to an HTTP/2 connection once its calls have
+  // ended and a PING has come back. 200 staggered callers on one connection
+  // keep calls open nearly all the time; the connection must still close
+  // long before --shutdown-ms, its callers refused and sent elsewhere.
+  const server = await start(["--store", "memory:", "--shutdown-ms", "8000"]);
+  const client = chatClient(server.url, "connect-h2");
+  let acked = 0;
+  let exited = false;
+  void server.exited.then(() => {
+    exited = true;
+  });
+  const errors = new Set<string>();
+  const writers = Array.from({ length: 200 }, async (_, w) => {
+    for (let i = 0; !exited; i++) {
+      // Staggered, as independent callers are.
+      await new Promise((r) => setTimeout(r, w % 7));
+      try {
+        await client.send({ room: "busy", author: `w${w}`, text: `m${i}` });
+        if (++acked === 200) server.process.kill("SIGTERM");
+      } catch (e) {
+        // Keep calling at once, as a busy service would: refused, then the port is closed.
+        errors.add(`${Code[ConnectError.from(e).code]}: ${ConnectError.from(e).rawMessage}`);
+      }
+    }
+  });
+  expect(await server.exited).toBe(0);
+  await Promise.all(writers);
+  expect(server.output()).not.toContain("still open at the shutdown deadline");
+  expect(server.output()).toContain('"msg":"parley stopped"');
+  expect(errors.size).toBeGreaterThan(0);
+  // Refused, never cut off mid-call: not processed (REFUSED_STREAM, which
+  // connect-node reports as internal), or the server already gone.
+  for (const e of errors) {
+    expect(e).toMatch(
+      /^(Internal: Stream closed with error code NGHTTP2_REFUSED_STREAM|Unavailable: connect ECONNREFUSED .*)$/,
+    );
+  }
+}, 30_000);

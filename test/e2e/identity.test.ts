@@ -1,6 +1,10 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import {
+  compressionGzip,
+  createConnectTransport,
+  createGrpcTransport,
+} from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatService } from "../../gen/chat/v1/chat_pb.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../src/identity/auth-config.js";
@@ -38,8 +42,18 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-type Path = TransportName | "json" | "sse";
-const PATHS: Path[] = ["connect-h1", "grpc-h2", "grpcweb-h1", "json", "sse"];
+// grpc-h2 is the direct gRPC path; grpc-gzip is gRPC on connect's path
+// (the direct path takes uncompressed requests only).
+type Path = TransportName | "grpc-gzip" | "json" | "sse";
+const PATHS: Path[] = [
+  "connect-h1",
+  "connect-h2",
+  "grpc-h2",
+  "grpc-gzip",
+  "grpcweb-h1",
+  "json",
+  "sse",
+];
 
 /** One case of the matrix: the token a caller sends, and what it asks for. */
 interface Case {
@@ -79,6 +93,12 @@ const CASES: Record<string, Case> = {
 };
 
 function client(path: Exclude<Path, "sse">) {
+  if (path === "grpc-gzip") {
+    return createClient(
+      ChatService,
+      createGrpcTransport({ baseUrl: server.url, sendCompression: compressionGzip }),
+    );
+  }
   if (path === "json") {
     return createClient(
       ChatService,

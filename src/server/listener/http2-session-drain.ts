@@ -7,7 +7,8 @@ import type * as http2 from "node:http2";
  * open stream and a PING sent after its last stream closed has been
  * answered: the peer answers a PING only after reading every frame sent
  * before it, so it holds its last responses whole. Calls that arrive
- * meanwhile are admitted and refused by the server with UNAVAILABLE.
+ * meanwhile are served: a unary call as usual, a stream ended at once with
+ * UNAVAILABLE as every open stream is.
  *
  * Why not session.close() at once, as Node suggests: a GOAWAY makes a Node
  * client answer with its own GOAWAY, on which Node closes the server session

@@ -4,7 +4,7 @@
 // one Send after another, sends SIGTERM once 50 are acknowledged, and waits
 // for the exit. A refusal the client may retry (UNAVAILABLE, a stream
 // refused after GOAWAY, the connection refused) is expected; a call cut off
-// mid-response (CANCEL) is what http2-session-drain.ts prevents.
+// mid-response (CANCEL) is what src/server/listener/close-after-ping.ts prevents.
 // Usage: npm run bench:shutdown-race [-- --rounds 100 --writers 10]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -3,7 +3,7 @@ import type * as http2 from "node:http2";
 import type * as net from "node:net";
 import { trackIdleHttp1 } from "./http1-idle.js";
 import { trackAnsweredHttp2Streams } from "./http2-answered-streams.js";
-import { http2SessionDrain } from "./http2-session-drain.js";
+import type { Http2Idle } from "./http2-idle.js";
 import { pingSessions } from "./ping-sessions.js";
 
 /** What the lifecycle needs to know about each connection, from accept to close. */
@@ -30,6 +30,7 @@ export interface ConnectionLifecycle {
 export function connectionLifecycle(
   h1: http.Server,
   h2: http2.Http2Server,
+  h2Idle: Http2Idle,
   pingIntervalMs: number,
 ): ConnectionLifecycle {
   const sockets = new Set<net.Socket>();
@@ -47,11 +48,7 @@ export function connectionLifecycle(
     sniffing.delete(peer(this));
   }
   h2.on("session", (s: http2.ServerHttp2Session) => trackSession(s));
-  const sessionDrain = http2SessionDrain();
-  h2.on("stream", (stream: http2.ServerHttp2Stream) => {
-    h2Streams.add(stream);
-    sessionDrain.opened(stream);
-  });
+  h2.on("stream", (stream: http2.ServerHttp2Stream) => h2Streams.add(stream));
   const pinger = pingSessions(sessions, pingIntervalMs);
   return {
     accepted(socket) {
@@ -71,7 +68,7 @@ export function connectionLifecycle(
     drain() {
       // Nothing was asked of these yet, so nothing is cut short.
       for (const socket of sniffing.values()) socket.destroy();
-      sessionDrain.drain(sessions, h2Streams.open);
+      h2Idle.drain(sessions);
       h2Streams.closeAnswered();
       h1Idle.closeWhenIdle();
     },

@@ -31,8 +31,6 @@ export function trackAnsweredHttp2Streams() {
     closeIfAnswered(this);
   }
   return {
-    /** Streams not yet closed. */
-    open: open as ReadonlySet<http2.ServerHttp2Stream>,
     add(stream: http2.ServerHttp2Stream) {
       open.add(stream);
       stream.on("close", forget);

@@ -1,4 +1,5 @@
 import * as http2 from "node:http2";
+import { closeAfterPing } from "./close-after-ping.js";
 
 /** Idle limits of the HTTP/2 server. */
 export interface Http2IdleLimits {
@@ -20,15 +21,19 @@ export interface Http2IdleLimits {
  * destroyed at once (its streams end and their subscribers leave). Node's
  * server only reports a client's GOAWAY, and its graceful close() would wait
  * for the client to close the socket, which a client that went quiet never does.
+ *
+ * Once shutdown begins (drain), a session with no open stream is closed
+ * after a PING round trip instead of after the idle timeout.
  */
-export function limitHttp2Idle(h2: http2.Http2Server, limits: Http2IdleLimits): void {
+export function limitHttp2Idle(h2: http2.Http2Server, limits: Http2IdleLimits): Http2Idle {
+  const server: ServerIdle = { idleMs: limits.idleConnectionMs, draining: false };
   h2.on("stream", watchRequestIdle(limits.requestIdleMs));
   h2.on("session", (session: http2.ServerHttp2Session) => {
     const state: SessionIdle = {
+      server,
       open: 0,
       peerLeft: false,
       timer: undefined,
-      idleMs: limits.idleConnectionMs,
       // The one closure a session needs (a stream's 'close' cannot reach its
       // session: Node unlinks it first); shared by all its streams.
       streamClosed: () => streamClosed(session, state),
@@ -39,21 +44,48 @@ export function limitHttp2Idle(h2: http2.Http2Server, limits: Http2IdleLimits): 
     session.once("close", sessionClosed);
     armIdle(session, state);
   });
+  return {
+    drain(open) {
+      server.draining = true;
+      for (const session of open) {
+        const state = sessions.get(session);
+        if (state === undefined || state.open > 0) continue;
+        disarmIdle(state);
+        closeWhenIdle(session, state);
+      }
+    },
+  };
+}
+
+/** The idle limits' part in shutdown. */
+export interface Http2Idle {
+  /**
+   * From now on a session with no open stream is closed (after a PING round
+   * trip, see closeAfterPing) instead of after the idle timeout: those of
+   * `sessions` at once, the others when their last stream closes.
+   */
+  drain(sessions: Iterable<http2.ServerHttp2Session>): void;
+}
+
+/** What every session of one server shares. */
+interface ServerIdle {
+  idleMs: number;
+  draining: boolean;
 }
 
 /** What limitHttp2Idle keeps per session; listeners shared by all sessions find it here. */
 interface SessionIdle {
+  server: ServerIdle;
   open: number;
   peerLeft: boolean;
   timer: NodeJS.Timeout | undefined;
-  idleMs: number;
   streamClosed: () => void;
 }
 
 const sessions = new WeakMap<http2.ServerHttp2Session, SessionIdle>();
 
 function armIdle(session: http2.ServerHttp2Session, state: SessionIdle): void {
-  state.timer = setTimeout(closeIdle, state.idleMs, session);
+  state.timer = setTimeout(closeIdle, state.server.idleMs, session);
   state.timer.unref();
 }
 
@@ -71,7 +103,12 @@ function streamClosed(session: http2.ServerHttp2Session, state: SessionIdle): vo
   state.open--;
   if (state.open > 0) return;
   if (state.peerLeft) session.destroy();
+  else if (state.server.draining) closeWhenIdle(session, state);
   else armIdle(session, state);
+}
+
+function closeWhenIdle(session: http2.ServerHttp2Session, state: SessionIdle): void {
+  closeAfterPing(session, () => state.open === 0);
 }
 
 function peerGoaway(this: http2.ServerHttp2Session, code: number): void {

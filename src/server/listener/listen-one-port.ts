@@ -29,7 +29,7 @@ export async function listenOnePort(
   const h2 = http2.createServer({
     settings: { maxConcurrentStreams: limits.maxStreamsPerConnection },
   });
-  limitHttp2Idle(h2, limits);
+  const h2Idle = limitHttp2Idle(h2, limits);
   // A second HTTP/2 server that never sees a connection: Node's compatibility
   // layer, which turns the streams h2 passes on into the (req, res) pairs
   // `handler` takes, exactly as a server created with that handler would.
@@ -39,7 +39,7 @@ export async function listenOnePort(
   const take = options.takeHttp2Stream
     ? guardStreamTaker(options.takeHttp2Stream, onError)
     : () => false;
-  const lifecycle = connectionLifecycle(h1, h2, options.pingIntervalMs);
+  const lifecycle = connectionLifecycle(h1, h2, h2Idle, options.pingIntervalMs);
   const door = admission({
     maxConnections: limits.maxConnections,
     maxConnectionsPerAddress: options.maxConnectionsPerAddress,

@@ -23,7 +23,7 @@ export function frameMessage(message: Uint8Array): Buffer {
  * `maxBytes` as soon as its prefix is read, before buffering it, and any
  * message flagged compressed: this path serves only identity-encoded calls.
  * Each refusal is the error connect-node's envelope reader raises for the
- * same bytes (the differential test, test/e2e/grpc-differential.test.ts,
+ * same bytes (the differential test, test/e2e/protocols/grpc-differential.test.ts,
  * holds them equal).
  */
 export class FrameReader {

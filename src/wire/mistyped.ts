@@ -6,7 +6,7 @@ import { WireType } from "@bufbuild/protobuf/wire";
  * the declared type and throws or misreads. A fast reader cannot promise the
  * same misreading, so it throws instead, and the caller hands the bytes to
  * protobuf-es, whose answer (error or value) is then the one sent: both paths
- * answer alike (test/unit/wire-contract.test.ts, test/e2e/grpc-differential.test.ts).
+ * answer alike (test/unit/wire-contract.test.ts, test/e2e/protocols/grpc-differential.test.ts).
  */
 export function mistyped(message: string, field: number, wireType: WireType): Error {
   return new Error(

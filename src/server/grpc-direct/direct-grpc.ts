@@ -55,7 +55,7 @@ interface Route {
  * these calls do themselves; see bench/RESULTS.md. This adapter is generic:
  * it knows methods only by their descriptors and serves the same method
  * cores as the connect path, through the same call-policy chain, and answers
- * as connect-node does (test/e2e/grpc-differential.test.ts compares the
+ * as connect-node does (test/e2e/protocols/grpc-differential.test.ts compares the
  * two). Every other request (other methods, JSON, compressed requests,
  * content types with parameters, Connect, gRPC-Web, HTTP/1.1) is declined
  * here and goes to connect.

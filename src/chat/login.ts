@@ -32,12 +32,13 @@ export function loginCore(
           Code.FailedPrecondition,
         );
       }
-      const issued = await guests.login(req.name, identityOf(scope.call)?.subject);
+      const issued = await guests.login(req.name, req.guestKey, identityOf(scope.call)?.subject);
       return create(LoginResponseSchema, {
         token: issued.token,
         subject: issued.subject,
         scopes: issued.scopes,
         expiresAt: timestampFromMs(issued.expiresAtMs),
+        guestKey: issued.guestKey,
       });
     },
   };

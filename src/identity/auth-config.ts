@@ -8,7 +8,7 @@ export interface AuthConfig {
    * are checked and any caller may speak as anyone (development only).
    */
   mode: "guest" | "jwt" | "off";
-  /** An HS256 secret, the file's bytes (guest: optional, random per process without it). */
+  /** An HS256 secret, the file's bytes (guest: optional; without it one kept beside the store's data). */
   secretFile: string | undefined;
   /** Public keys to verify tokens with: a JWKS file, or an https:// URL serving one. */
   jwks: string | undefined;
@@ -18,6 +18,8 @@ export interface AuthConfig {
   audience: string | undefined;
   /** Lifetime of a guest token, in seconds. */
   guestTokenTtlS: number;
+  /** How long a guest name stays held for its key after its last use, in days. */
+  guestNameHoldDays: number;
   /** How far a token's exp and nbf may be off the server's clock, in seconds. */
   clockSkewS: number;
   /** Per-user rates and caps. */
@@ -32,6 +34,7 @@ export const AUTH_DEFAULTS: AuthConfig = {
   issuer: undefined,
   audience: undefined,
   guestTokenTtlS: 900,
+  guestNameHoldDays: 30,
   clockSkewS: 30,
   limits: {
     sends: { perSecond: 10, burst: 30 },

@@ -28,7 +28,7 @@ export function addAuthOptions(cmd: Command): Command {
     .addOption(
       new Option(
         "--auth-secret-file <file>",
-        "HS256 secret to sign guest tokens and verify HS256 tokens with (guest: random per process without it; share one among nodes)",
+        "HS256 secret to sign guest tokens and verify HS256 tokens with (guest without it: a secret kept beside the SQLite file, or per process on memory:; required on Redis, the same file on every node)",
       ).env("PARLEY_AUTH_SECRET_FILE"),
     )
     .addOption(
@@ -48,6 +48,15 @@ export function addAuthOptions(cmd: Command): Command {
         .env("PARLEY_GUEST_TOKEN_TTL_S")
         .default(AUTH_DEFAULTS.guestTokenTtlS)
         .argParser(number("--guest-token-ttl-s", 10, 86_400)),
+    )
+    .addOption(
+      new Option(
+        "--guest-name-hold-days <days>",
+        "how long a guest name stays held for its guest key after its last use (fractions allowed)",
+      )
+        .env("PARLEY_GUEST_NAME_HOLD_DAYS")
+        .default(AUTH_DEFAULTS.guestNameHoldDays)
+        .argParser(number("--guest-name-hold-days", 0, 3650)),
     )
     .addOption(
       new Option("--user-send-rate <n>", "messages per second one user may send on average")
@@ -101,6 +110,7 @@ export function authConfigFrom(o: Record<string, unknown>): AuthConfig {
     issuer: o.authIssuer as string | undefined,
     audience: o.authAudience as string | undefined,
     guestTokenTtlS: o.guestTokenTtlS as number,
+    guestNameHoldDays: o.guestNameHoldDays as number,
     clockSkewS: AUTH_DEFAULTS.clockSkewS,
     limits: {
       sends: { perSecond: o.userSendRate as number, burst: o.userSendBurst as number },

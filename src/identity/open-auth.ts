@@ -1,12 +1,14 @@
-import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import type { CallPolicy } from "../calls/call-policy.js";
 import type { Logger } from "../logger.js";
+import type { GuestNames } from "../store/guest-names.js";
 import type { AuthConfig } from "./auth-config.js";
 import { authPolicy } from "./auth-policy.js";
 import { createGate, type Gate, OPEN_GATE } from "./gate.js";
 import { GuestIssuer } from "./guest-issuer.js";
+import { type GuestSecretHome, openGuestSecret } from "./guest-secret.js";
+import { readSecret } from "./read-secret.js";
 import { createTokenVerifier } from "./token-verifier.js";
 import { UserLimits } from "./user-limits.js";
 
@@ -17,12 +19,20 @@ export interface Auth {
   guests: GuestIssuer | undefined;
 }
 
-/** Read the keys an AuthConfig names and build its parts; `isLiveMember` tells whether a name is in use. */
-export async function openAuth(
-  config: AuthConfig,
-  isLiveMember: (name: string) => boolean,
-  logger: Logger,
-): Promise<Auth> {
+/** What openAuth needs of the server besides the AuthConfig. */
+export interface AuthDeps {
+  /** Whether a live member (a subscriber) uses a name. */
+  isLiveMember: (name: string) => boolean;
+  /** Where guest names and their keys are kept (the store's). */
+  guestNames: GuestNames;
+  /** Where the guest secret lives without --auth-secret-file. */
+  secretHome: GuestSecretHome;
+  logger: Logger;
+}
+
+/** Read the keys an AuthConfig names and build its parts. */
+export async function openAuth(config: AuthConfig, deps: AuthDeps): Promise<Auth> {
+  const logger = deps.logger;
   if (config.mode === "off") {
     logger.warn(
       "identity checks are off (--auth off): any caller may read any room and post as anyone; use --auth guest or --auth jwt when others can reach this server",
@@ -32,8 +42,11 @@ export async function openAuth(
   const fileSecret =
     config.secretFile === undefined ? undefined : await readSecret(config.secretFile);
   const jwks = config.jwks === undefined ? undefined : await openJwks(config.jwks);
-  // Guest tokens need a secret to be signed with; a random one serves a single process.
-  const secret = fileSecret ?? (config.mode === "guest" ? randomBytes(32) : undefined);
+  // Guest tokens need a secret to be signed with: without a file given, one
+  // kept beside the store's data (or, for the memory store, the process's).
+  const secret =
+    fileSecret ??
+    (config.mode === "guest" ? await openGuestSecret(deps.secretHome, logger) : undefined);
   const limits = new UserLimits(config.limits);
   const verify = createTokenVerifier({
     secret,
@@ -44,20 +57,15 @@ export async function openAuth(
   });
   const guests =
     config.mode === "guest" && secret !== undefined
-      ? new GuestIssuer(secret, config.guestTokenTtlS, isLiveMember)
+      ? new GuestIssuer({
+          secret,
+          ttlS: config.guestTokenTtlS,
+          holdMs: Math.round(config.guestNameHoldDays * 86_400_000),
+          names: deps.guestNames,
+          isLiveMember: deps.isLiveMember,
+        })
       : undefined;
   return { policy: authPolicy(verify, limits), gate: createGate(limits), guests };
-}
-
-/** An HS256 secret file: its bytes, trailing newline dropped; at least 32 bytes. */
-export async function readSecret(file: string): Promise<Uint8Array> {
-  const bytes = Buffer.from((await readFile(file, "utf8")).replace(/\r?\n$/, ""), "utf8");
-  if (bytes.length < 32) {
-    throw new Error(
-      `--auth-secret-file ${file}: an HS256 secret must be at least 32 bytes (it has ${bytes.length})`,
-    );
-  }
-  return bytes;
 }
 
 async function openJwks(source: string): Promise<JWTVerifyGetKey> {

@@ -7,6 +7,7 @@ import { requestLog } from "../calls/request-log.js";
 import { chatCores } from "../chat/chat-cores.js";
 import type { Config } from "../config.js";
 import { NO_AUTH } from "../identity/auth-config.js";
+import { guestSecretHome } from "../identity/guest-secret.js";
 import { openAuth } from "../identity/open-auth.js";
 import { LIMITS } from "../limits.js";
 import type { Logger } from "../logger.js";
@@ -100,7 +101,17 @@ export async function startParley(
   // Calls and streams wait on it through watchShutdown (one listener in all).
   const shutdown = new AbortController();
   const authConfig = config.auth ?? NO_AUTH;
-  const auth = await openAuth(authConfig, (name) => hub.hasMember(name), logger);
+  const auth = await openAuth(authConfig, {
+    isLiveMember: (name) => hub.hasMember(name),
+    guestNames: log.guestNames,
+    secretHome: guestSecretHome(config.store),
+    logger,
+  }).catch(async (error: unknown) => {
+    // Refused keys (a guest secret others may read): release the store too.
+    hub.close();
+    await log.close();
+    throw error;
+  });
   const cores = chatCores(hub, log, {
     now: tuning.now,
     gate: auth.gate,

@@ -1,3 +1,4 @@
+import { MemoryGuestNames } from "./guest-names.js";
 import { retryConflict } from "./idempotency.js";
 import { newEpoch, newMessageId, roomEpoch } from "./ids.js";
 import type {
@@ -36,6 +37,7 @@ export interface MemoryLogOptions extends LogOptions {
  * the process; every start is a new incarnation, so a new epoch for every room.
  */
 export class MemoryLog implements MessageLog {
+  readonly guestNames = new MemoryGuestNames();
   private readonly rooms = new Map<string, MemoryRoom>();
   private closed = false;
   private readonly now: () => number;

@@ -1,4 +1,5 @@
 import type { Logger } from "../logger.js";
+import type { GuestNames } from "./guest-names.js";
 
 /**
  * A message as the store keeps it. Sequence numbers are plain numbers inside
@@ -110,6 +111,8 @@ export interface MessageLog {
   serving?(): boolean;
   /** Room members across the processes sharing this store; absent on engines one process owns. */
   readonly presence?: SharedPresence;
+  /** Guest names and their keys, kept as durably as the messages and shared like them. */
+  readonly guestNames: GuestNames;
 }
 
 /** Receives one room's messages from a LiveMessages watch. */

@@ -47,3 +47,11 @@ export function roomOfChannel(channel: string): string | undefined {
   if (!channel.startsWith(PREFIX) || !channel.endsWith("}:live")) return undefined;
   return channel.slice(PREFIX.length, -"}:live".length);
 }
+
+/**
+ * Hash of one guest name (guest-names.ts): k key hash, u last use (ms), t
+ * newest token's expiry (ms); it expires by itself once it holds the name no longer.
+ */
+export function guestNameKey(name: string): string {
+  return `parley:guest:{${name}}`;
+}

@@ -16,6 +16,7 @@ import type {
 import { fromEntry, seqOf } from "./redis-codec.js";
 import { checkDurability } from "./redis-durability.js";
 import { redisCallError } from "./redis-errors.js";
+import { RedisGuestNames } from "./redis-guest-names.js";
 import { ROOMS_KEY, roomKeys } from "./redis-keys.js";
 import { RedisLive } from "./redis-live.js";
 import { RedisPresence } from "./redis-presence.js";
@@ -51,6 +52,7 @@ type StreamEntry = [id: string, fields: string[]];
 export class RedisLog implements MessageLog {
   readonly live: RedisLive;
   readonly presence: RedisPresence;
+  readonly guestNames: RedisGuestNames;
   private readonly client: Redis | Cluster;
   private readonly where: string;
   private readonly publish: "PUBLISH" | "SPUBLISH";
@@ -71,6 +73,8 @@ export class RedisLog implements MessageLog {
     this.client = connectStore(options.target, `${name}:store`);
     this.client.defineCommand("parleyAppend", { numberOfKeys: 4, lua: APPEND_LUA });
     this.client.defineCommand("parleyHead", { numberOfKeys: 2, lua: HEAD_LUA });
+    // Before anything sends a command: an auto-pipeline made earlier would lack it.
+    this.guestNames = new RedisGuestNames(this.client, this.where);
     this.live = new RedisLive(options.target, `${name}:live`);
     this.presence = new RedisPresence(this.client, this.publish, options.target.nodeTtlMs);
     this.watchConnection();

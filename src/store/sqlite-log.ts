@@ -14,6 +14,7 @@ import type {
   RoomListing,
   StoredMessage,
 } from "./message-log.js";
+import { SqliteGuestNames } from "./sqlite-guest-names.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 
 interface PendingAppend {
@@ -56,6 +57,7 @@ export interface SqliteLogOptions extends LogOptions {
  * throws an Error naming the file and what to do instead.
  */
 export class SqliteLog implements MessageLog {
+  readonly guestNames: SqliteGuestNames;
   private readonly db: Database.Database;
   private readonly retention: number;
   private pending: PendingAppend[] = [];
@@ -93,6 +95,7 @@ export class SqliteLog implements MessageLog {
       throw error;
     }
     this.retention = options.retention;
+    this.guestNames = new SqliteGuestNames(this.db);
     this.incarnation = (
       this.db.prepare("SELECT value FROM store WHERE key = 'incarnation'").get() as {
         value: string;

@@ -32,3 +32,16 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id
   ON messages (room, client_message_id) WHERE client_message_id IS NOT NULL;
 `;
+
+/**
+ * Guest names (guest-names.ts): per name the sha256 of its key, its last
+ * use and its newest token's expiry, both in ms since the epoch.
+ */
+export const SQLITE_GUEST_NAMES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS guest_names (
+  name TEXT PRIMARY KEY,
+  key_hash TEXT NOT NULL,
+  last_used INTEGER NOT NULL,
+  token_until INTEGER NOT NULL
+) WITHOUT ROWID;
+`;

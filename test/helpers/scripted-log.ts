@@ -1,3 +1,4 @@
+import { MemoryGuestNames } from "../../src/store/guest-names.js";
 import type {
   AppendResult,
   MessageLog,
@@ -41,6 +42,7 @@ interface RoomLog {
  * the hub's back: another process writing to a shared store, and retention.
  */
 export class ScriptedLog implements MessageLog {
+  readonly guestNames = new MemoryGuestNames();
   readonly epoch: string;
   private readonly rooms = new Map<string, RoomLog>();
   private readonly pending: ScriptedCall[] = [];

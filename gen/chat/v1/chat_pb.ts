@@ -1144,8 +1144,8 @@ export type LoginRequest = Message<"chat.v1.LoginRequest"> & {
   /**
    * The key an earlier Login for this name answered, to reclaim the name.
    * Empty on a first login. A wrong key for a held name is ALREADY_EXISTS,
-   * the same answer as no key, so a key cannot be guessed one by one faster
-   * than Login's rate allows.
+   * the same answer as no key; keys are 256 random bits, too many to guess.
+   * A key shown for a free name is ignored (the call claims the name anew).
    *
    * @generated from field: string guest_key = 2;
    */
@@ -1426,9 +1426,9 @@ export const ChatService: GenService<{
    * the web app keep one per server and name). A later Login with that name
    * and key gets the name back whatever else holds it, after a server restart
    * or with every token expired. The name stays held for its key until it
-   * has gone unused (no Login with the key) for the server's
-   * `--guest-name-hold-days` (30 by default); then anyone may take it and is
-   * given a new key.
+   * has gone unused (no Login with the key or a live token for it) for the
+   * server's `--guest-name-hold-days` (30 by default); then anyone may take
+   * it and is given a new key. The server keeps only a hash of the key.
    *
    * Errors:
    *   - INVALID_ARGUMENT: name breaks the author limits (see the service), or

@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { readSecret } from "../../identity/open-auth.js";
+import { readSecret } from "../../identity/read-secret.js";
 import { signToken } from "../../identity/sign-token.js";
 import { wholeNumber } from "../options.js";
 

@@ -6,6 +6,7 @@ import { MemoryLog } from "../../../src/store/memory-log.js";
 import type { AppendResult, ReadRange } from "../../../src/store/message-log.js";
 import { SqliteLog } from "../../../src/store/sqlite-log.js";
 import { range } from "../../helpers/streams.js";
+import { describeGuestNames } from "./guest-names-suite.js";
 import { describeMessageLog } from "./message-log-suite.js";
 
 /** Temp folders made by this file; each test's cleanup removes them. */
@@ -28,6 +29,8 @@ describeMessageLog(
   (retention) => new SqliteLog({ path: tempDbPath(), retention }),
   removeTempDirs,
 );
+describeGuestNames("MemoryLog", () => new MemoryLog({ retention: 10 }));
+describeGuestNames("SqliteLog", () => new SqliteLog({ path: tempDbPath(), retention: 10 }));
 
 const ALL: ReadRange = { afterSeq: 0, beforeSeq: 0, limit: 100_000, newest: false };
 
@@ -99,6 +102,21 @@ describe("SqliteLog durability", () => {
     expect(await second.head("alpha")).toEqual({ ...headA, lastSeq: 8 });
     // Only read before, gamma had no log: its first append keeps the epoch the read named.
     expect(await second.head("gamma")).toEqual({ ...emptyHead, lastSeq: 1, firstSeq: 1 });
+  });
+
+  it("keeps guest names and their keys across close and reopen", async () => {
+    const path = tempDbPath();
+    const now = Date.now();
+    const claim = { renewing: false, inUse: false, nowMs: now, tokenUntilMs: now + 1000 };
+    const ask = { ...claim, name: "ann", holdMs: 60_000, freshKeyHash: "k-other" };
+    const first = openAt(path);
+    expect(await first.guestNames.claim({ ...ask, shownKeyHash: "", freshKeyHash: "k-ann" })).toBe(
+      "claimed",
+    );
+    await first.close();
+    const second = openAt(path);
+    expect(await second.guestNames.claim({ ...ask, shownKeyHash: "" })).toBe("held");
+    expect(await second.guestNames.claim({ ...ask, shownKeyHash: "k-ann" })).toBe("reclaimed");
   });
 
   it("keeps the retained window across reopen", async () => {

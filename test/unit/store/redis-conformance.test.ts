@@ -3,6 +3,7 @@ import { createLogger } from "../../../src/logger.js";
 import { RedisLog } from "../../../src/store/redis-log.js";
 import { parseRedisTarget } from "../../../src/store/redis-target.js";
 import { redisTestsCanRun, startRedis, type TestRedis } from "../../helpers/redis-server.js";
+import { describeGuestNames } from "./guest-names-suite.js";
 import { describeMessageLog } from "./message-log-suite.js";
 
 // Needs redis-server: this file starts its own on a free port (never the shared 6379).
@@ -15,7 +16,7 @@ describe.runIf(redisTestsCanRun("RedisLog conformance"))("RedisLog on redis-serv
     await redis?.stop();
   });
 
-  describeMessageLog("RedisLog", (retention) => {
+  function open(retention: number): RedisLog {
     // A fresh, empty store each time: one server per file, emptied per test.
     redis.cli("FLUSHALL");
     return new RedisLog({
@@ -24,5 +25,8 @@ describe.runIf(redisTestsCanRun("RedisLog conformance"))("RedisLog on redis-serv
       // This server runs without AOF on purpose: no durability warning per test.
       logger: createLogger("silent"),
     });
-  });
+  }
+
+  describeMessageLog("RedisLog", open);
+  describeGuestNames("RedisLog", () => open(10));
 });

@@ -2,6 +2,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   createGuestTokens,
   createParleyClient,
+  fileGuestKeys,
+  type GuestToken,
   type GuestTokens,
   type ParleyClient,
   type Protocol,
@@ -33,14 +35,32 @@ export function loginClient(server: Server): ParleyClient {
 }
 
 /**
- * Log in as guest `name`, showing the saved token for that name (if any) so
- * the server lets its holder renew it; saves the new one.
+ * One Login as guest `name`, showing `token` (to renew) and the name's saved
+ * key (to get the name back); saves the token and any key it answers.
  */
-export async function guestLogin(server: Server, name: string) {
-  const saved = savedGuestToken(server.url, name);
-  const token = await loginClient(server).login(name, { token: saved?.token });
-  saveGuestToken(server.url, name, token);
-  return token;
+async function loginAs(server: Server, name: string, token: string | undefined) {
+  const keys = fileGuestKeys();
+  const guestKey = keys.get(server.url, name);
+  const got = await loginClient(server).login(name, { token, guestKey });
+  saveGuestToken(server.url, name, got);
+  if (got.guestKey !== "") keys.set(server.url, got.subject, got.guestKey);
+  return got;
+}
+
+/**
+ * Log in as guest `name`, showing the saved token for that name (if any) so
+ * the server lets its holder renew it, and the name's key, so the name comes
+ * back after a restart or with the token expired; saves both.
+ */
+export async function guestLogin(server: Server, name: string): Promise<GuestToken> {
+  return loginAs(server, name, savedGuestToken(server.url, name)?.token);
+}
+
+/** A command's token, and what to do when the server refuses it. */
+export interface CommandToken {
+  token: TokenSource;
+  /** Log in again after a refusal (a guest's); undefined for a given token. */
+  onTokenRefused?: (token: string | undefined) => Promise<unknown>;
 }
 
 /**
@@ -57,14 +77,14 @@ export function tokenFor(
   server: Server,
   name: string,
   given: { token: string; from: "--token" | "PARLEY_TOKEN" } | undefined,
-): TokenSource {
+): CommandToken {
   if (given !== undefined) {
     state.given = given.from;
-    return given.token;
+    return { token: given.token };
   }
   let guest: GuestTokens | undefined;
   let off = false;
-  return async () => {
+  const token = async () => {
     if (off) return undefined;
     if (guest !== undefined) return guest.token();
     try {
@@ -73,8 +93,7 @@ export function tokenFor(
       guest = createGuestTokens({
         name,
         initial: first,
-        login: (n, current) => loginClient(server).login(n, { token: current }),
-        onLogin: (t) => saveGuestToken(server.url, name, t),
+        login: (n, current) => loginAs(server, n, current),
       });
       return first.token;
     } catch (error) {
@@ -85,6 +104,12 @@ export function tokenFor(
       return undefined;
     }
   };
+  // A refused guest token (a server restarted with another secret): log in
+  // again with the name's key, once per refusal (the client repeats the call).
+  const onTokenRefused = async (refused: string | undefined) => {
+    if (guest !== undefined) await guest.refused(refused);
+  };
+  return { token, onTokenRefused };
 }
 
 const MINT = "an operator mints one with `parley token --sub NAME --secret-file FILE`";

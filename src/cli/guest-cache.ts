@@ -4,11 +4,12 @@ import { dirname, join } from "node:path";
 import type { GuestToken } from "../client/index.js";
 
 /**
- * Guest tokens the CLI got, by server URL and name, kept between runs: a
- * guest name stays held while its token lasts, so a second `parley send
- * --as ann` must show ann's token to renew it, or it would be refused as a
- * name in use. In $XDG_STATE_HOME/parley (default ~/.local/state/parley),
- * readable by the user only.
+ * Guest tokens the CLI got, by server URL and name, kept between runs so a
+ * second `parley send --as ann` reuses ann's token while it lasts. The
+ * name's key, which gets the name back after that, is kept apart in
+ * guest-keys.json (fileGuestKeys, shared with the client library). In
+ * $XDG_STATE_HOME/parley (default ~/.local/state/parley), readable by the
+ * user only.
  */
 export function guestCacheFile(): string {
   const base = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
@@ -38,7 +39,13 @@ export function savedGuestToken(url: string, name: string): GuestToken | undefin
   if (saved === undefined) return undefined;
   const expiresAt = new Date(saved.expiresAt);
   if (!(expiresAt.getTime() > Date.now())) return undefined;
-  return { token: saved.token, subject: saved.subject, scopes: saved.scopes, expiresAt };
+  return {
+    token: saved.token,
+    subject: saved.subject,
+    scopes: saved.scopes,
+    expiresAt,
+    guestKey: "",
+  };
 }
 
 /** Save a guest token; expired entries go. Failing to save only costs a name held until expiry. */
@@ -47,7 +54,13 @@ export function saveGuestToken(url: string, name: string, token: GuestToken): vo
   const all = Object.fromEntries(
     Object.entries(readAll()).filter(([, t]) => new Date(t.expiresAt).getTime() > now),
   );
-  all[key(url, name)] = { ...token, expiresAt: token.expiresAt.toISOString() };
+  // The key goes to the key file (fileGuestKeys), which outlives the token.
+  all[key(url, name)] = {
+    token: token.token,
+    subject: token.subject,
+    scopes: token.scopes,
+    expiresAt: token.expiresAt.toISOString(),
+  };
   const file = guestCacheFile();
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });

@@ -96,7 +96,7 @@ export function clientFor(cmd: Command): ParleyClient {
     baseUrl: url,
     protocol,
     failFastWhenUnreachable: true,
-    token: tokenFor({ url, protocol }, name, given),
+    ...tokenFor({ url, protocol }, name, given),
   });
 }
 

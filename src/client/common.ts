@@ -17,6 +17,8 @@ export type {
 export { ChatService } from "../../gen/chat/v1/chat_pb.js";
 export type { BackoffOptions } from "./backoff.js";
 export { DEFAULT_BACKOFF } from "./backoff.js";
+export type { GuestKeyStore } from "./guest-keys.js";
+export { localStorageGuestKeys, memoryGuestKeys } from "./guest-keys.js";
 export type { GuestToken, GuestTokens, GuestTokensOptions } from "./guest-tokens.js";
 export { createGuestTokens } from "./guest-tokens.js";
 export type {

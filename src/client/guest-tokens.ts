@@ -8,6 +8,12 @@ export interface GuestToken {
   scopes: string[];
   /** When the server stops accepting it. */
   expiresAt: Date;
+  /**
+   * The key that gets the name back in later Logins (see GuestKeyStore), when
+   * this Login claimed the name or showed its key; "" when it renewed with a
+   * token alone.
+   */
+  guestKey: string;
 }
 
 /** Options of createGuestTokens. */
@@ -46,6 +52,13 @@ export interface GuestTokens {
   readonly token: () => Promise<string>;
   /** The token held now, if any. */
   readonly current: GuestToken | undefined;
+  /**
+   * The server refused `token` (UNAUTHENTICATED: a restart with a new
+   * secret, say): log in afresh, without it, and resolve with the new token.
+   * When `token` was already replaced, resolves with the current one instead
+   * of logging in again; concurrent callers share one Login.
+   */
+  refused(token: string | undefined): Promise<string>;
   /** Stop renewing in the background (token() still logs in or renews when asked). */
   stop(): void;
 }
@@ -140,6 +153,15 @@ export function createGuestTokens(options: GuestTokensOptions): GuestTokens {
     },
     get current() {
       return current;
+    },
+    async refused(token) {
+      if (pending !== undefined) return (await pending).token;
+      if (current !== undefined && token !== undefined && current.token !== token) {
+        return current.token;
+      }
+      // The refused token must not be shown again: it renews nothing.
+      current = undefined;
+      return (await refresh()).token;
     },
     stop() {
       stopped = true;

@@ -8,5 +8,6 @@
  */
 
 export * from "./common.js";
+export { defaultGuestKeyFile, fileGuestKeys } from "./guest-key-file.js";
 export type { ParleyNodeClient, ParleyNodeClientOptions, Protocol } from "./node.js";
 export { createParleyClient } from "./node.js";

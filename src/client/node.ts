@@ -3,6 +3,8 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
+import { fileGuestKeys } from "./guest-key-file.js";
+import type { GuestKeyStore } from "./guest-keys.js";
 import type { ParleyClientCoreOptions } from "./parley-client.js";
 import { clientWithTokens, type ParleyTokenClient, type TokenOptions } from "./with-tokens.js";
 
@@ -19,6 +21,14 @@ export interface ParleyNodeClientOptions
   protocol?: Protocol;
   /** Default "2" (bidi streams need it); gRPC is always HTTP/2. */
   httpVersion?: "1.1" | "2";
+  /**
+   * Where a guest's keys are kept: a file (default
+   * `$XDG_STATE_HOME/parley/guest-keys.json`, i.e.
+   * `~/.local/state/parley/guest-keys.json`, mode 0600, shared with the
+   * `parley` CLI), another file's path, a store of your own, or false to keep
+   * none (the name is then the client's only while its token lives).
+   */
+  guestKeys?: string | GuestKeyStore | false;
 }
 
 /** A Node Parley client; `guest` holds its guest tokens when it logs in as one. */
@@ -39,7 +49,16 @@ export function createParleyClient(options: ParleyNodeClientOptions): ParleyNode
     pingTimeoutMs: Math.max(1000, silence / 3),
   };
   const baseUrl = options.baseUrl;
-  return clientWithTokens(options, (interceptors) =>
+  const keys = options.guestKeys;
+  const guestKeyStore =
+    keys === false
+      ? undefined
+      : typeof keys === "object"
+        ? keys
+        : options.guest === undefined
+          ? undefined
+          : fileGuestKeys(keys);
+  return clientWithTokens({ ...options, guestKeyStore }, (interceptors) =>
     protocol === "grpc"
       ? createGrpcTransport({ baseUrl, interceptors, ...h2 })
       : protocol === "grpcweb"

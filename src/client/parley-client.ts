@@ -40,6 +40,14 @@ export interface ParleyClientCoreOptions {
    * usual. For commands a person waits on; default false.
    */
   failFastWhenUnreachable?: boolean;
+  /**
+   * Called when a call's token is refused (UNAUTHENTICATED) with that token
+   * (undefined when not known): get a fresh one for the token source to
+   * answer with; once it resolves the call is repeated, once (a second
+   * refusal is the caller's). A guest client logs in again here by itself.
+   * Unary calls are repeated by the token interceptors, subscriptions by subscribe().
+   */
+  onTokenRefused?: ((token: string | undefined) => Promise<unknown>) | undefined;
 }
 
 /** Options of ParleyClient.send. */
@@ -57,6 +65,8 @@ export interface LoginOptions {
    * takes the client's own token source, so a source may call it.
    */
   token?: string | undefined;
+  /** The name's guest key from an earlier Login (GuestToken.guestKey), to get the name back. */
+  guestKey?: string | undefined;
   signal?: AbortSignal;
 }
 
@@ -96,6 +106,7 @@ export function createParleyClientWith(options: ParleyClientCoreOptions): Parley
     silenceTimeoutMs: options.silenceTimeoutMs ?? 45_000,
     attempts: options.subscribeAttempts ?? 30,
     contact,
+    onTokenRefused: options.onTokenRefused,
   };
   const sendAttempts = options.sendAttempts ?? 8;
   return {
@@ -103,7 +114,7 @@ export function createParleyClientWith(options: ParleyClientCoreOptions): Parley
     async login(name, loginOptions = {}) {
       const token = loginOptions.token;
       const response = await rpc.login(
-        { name },
+        { name, guestKey: loginOptions.guestKey ?? "" },
         {
           signal: loginOptions.signal,
           headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
@@ -119,6 +130,7 @@ export function createParleyClientWith(options: ParleyClientCoreOptions): Parley
         subject: response.subject,
         scopes: [...response.scopes],
         expiresAt: timestampDate(response.expiresAt),
+        guestKey: response.guestKey,
       };
     },
     subscribe: (room, subscribeOptions = {}) =>

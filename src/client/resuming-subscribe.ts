@@ -36,6 +36,8 @@ export interface ResumeTuning {
   attempts: number;
   /** Whether the client has ever had an answer from the server (shared by its calls). */
   contact: Contact;
+  /** Gets a fresh token after a refusal (see ParleyClientCoreOptions.onTokenRefused). */
+  onTokenRefused?: ((token: string | undefined) => Promise<unknown>) | undefined;
 }
 
 /** Whether any call of a client has reached the server yet. */
@@ -83,6 +85,8 @@ export async function* resumingSubscribe(
   let lastSeq = checkedSinceSeq(options.sinceSeq);
   let epoch = options.epoch ?? "";
   const stop = options.signal;
+  // One fresh login per refusal: a token refused again right after it surfaces.
+  let reloggedIn = false;
   for (let attempt = 0; !stop?.aborted; ) {
     options.onStatus?.({ state: "connecting", attempt });
     const call = new AbortController();
@@ -161,6 +165,17 @@ export async function* resumingSubscribe(
     }
     const refused = ResumeFailedError.from(failure, room, lastSeq);
     if (refused) throw refused;
+    if (readySeen) reloggedIn = false;
+    if (failure.code === Code.Unauthenticated && tuning.onTokenRefused && !reloggedIn) {
+      reloggedIn = true;
+      try {
+        await tuning.onTokenRefused(undefined);
+      } catch (error) {
+        if (stop?.aborted) return;
+        throw ConnectError.from(error);
+      }
+      continue;
+    }
     if (!retry) throw failure;
     // `attempt` counts connections in a row that got nothing past ready:
     // one that delivered something starts the count (and the backoff) again.

@@ -1,5 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { type GuestKeyStore, localStorageGuestKeys } from "./guest-keys.js";
 import type { ParleyClientCoreOptions } from "./parley-client.js";
 import { clientWithTokens, type ParleyTokenClient, type TokenOptions } from "./with-tokens.js";
 
@@ -19,6 +20,11 @@ export interface ParleyWebClientOptions
   protocol?: WebProtocol;
   /** More interceptors, after the token's: they see every call. */
   interceptors?: Interceptor[];
+  /**
+   * Where a guest's keys are kept: the page's localStorage by default (one
+   * item per server and name), a store of your own, or false to keep none.
+   */
+  guestKeys?: GuestKeyStore | false;
 }
 
 /** A browser Parley client; `guest` holds its guest tokens when it logs in as one. */
@@ -32,7 +38,9 @@ export type ParleyWebClient = ParleyTokenClient;
  */
 export function createParleyClient(options: ParleyWebClientOptions): ParleyWebClient {
   const baseUrl = options.baseUrl;
-  return clientWithTokens(options, (tokens) => {
+  const keys = options.guestKeys;
+  const guestKeyStore = keys === false ? undefined : (keys ?? localStorageGuestKeys());
+  return clientWithTokens({ ...options, guestKeyStore }, (tokens) => {
     const interceptors = [...tokens, ...(options.interceptors ?? [])];
     return options.protocol === "grpcweb"
       ? createGrpcWebTransport({ baseUrl, interceptors })

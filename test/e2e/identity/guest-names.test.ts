@@ -5,19 +5,19 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
-import { createParleyClient } from "../../src/client/index.js";
-import { freePort } from "../helpers/free-port.js";
-import { redisTestsCanRun, startRedis } from "../helpers/redis-server.js";
-import { runCli } from "../helpers/run-cli.js";
-import { type SpawnedServer, spawnServer } from "../helpers/spawn-server.js";
-import { chatClient } from "../helpers/test-server.js";
+import { createParleyClient } from "../../../src/client/index.js";
+import { freePort } from "../../helpers/free-port.js";
+import { redisTestsCanRun, startRedis } from "../../helpers/redis-server.js";
+import { runCli } from "../../helpers/run-cli.js";
+import { type SpawnedServer, spawnServer } from "../../helpers/spawn-server.js";
+import { chatClient } from "../../helpers/test-server.js";
 
 // Issue 19 points 1 and 2: tokens outlive restarts, and a guest keeps their
 // name (by the key Login answers) across reruns and restarts, while nobody
 // else can take it; on Redis two nodes never give out one name. Every check
 // goes through the running server's RPCs, the CLI or the client library.
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const running: SpawnedServer[] = [];
 
 afterEach(async () => {

@@ -3,8 +3,11 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
+import { WebSocket } from "ws";
 import type { ParleyClientCoreOptions } from "./parley-client.js";
 import { clientWithTokens, type ParleyTokenClient, type TokenOptions } from "./with-tokens.js";
+import type { WebSocketConstructor } from "./ws-connection.js";
+import { createWebSocketTransport } from "./ws-transport.js";
 
 /** The wire protocols a Node client can speak. */
 export type Protocol = "connect" | "grpc" | "grpcweb";
@@ -19,6 +22,12 @@ export interface ParleyNodeClientOptions
   protocol?: Protocol;
   /** Default "2" (bidi streams need it); gRPC is always HTTP/2. */
   httpVersion?: "1.1" | "2";
+  /**
+   * "websocket": every call over one shared WebSocket to `${baseUrl}/ws`
+   * (docs/protocols.md#websocket); `protocol` and `httpVersion` then do not
+   * apply. Default "http".
+   */
+  transport?: "http" | "websocket";
 }
 
 /** A Node Parley client; `guest` holds its guest tokens when it logs in as one. */
@@ -40,14 +49,20 @@ export function createParleyClient(options: ParleyNodeClientOptions): ParleyNode
   };
   const baseUrl = options.baseUrl;
   return clientWithTokens(options, (interceptors) =>
-    protocol === "grpc"
-      ? createGrpcTransport({ baseUrl, interceptors, ...h2 })
-      : protocol === "grpcweb"
-        ? httpVersion === "2"
-          ? createGrpcWebTransport({ baseUrl, httpVersion, interceptors, ...h2 })
-          : createGrpcWebTransport({ baseUrl, httpVersion, interceptors })
-        : httpVersion === "2"
-          ? createConnectTransport({ baseUrl, httpVersion, interceptors, ...h2 })
-          : createConnectTransport({ baseUrl, httpVersion, interceptors }),
+    options.transport === "websocket"
+      ? createWebSocketTransport({
+          baseUrl,
+          interceptors,
+          WebSocket: WebSocket as unknown as WebSocketConstructor,
+        })
+      : protocol === "grpc"
+        ? createGrpcTransport({ baseUrl, interceptors, ...h2 })
+        : protocol === "grpcweb"
+          ? httpVersion === "2"
+            ? createGrpcWebTransport({ baseUrl, httpVersion, interceptors, ...h2 })
+            : createGrpcWebTransport({ baseUrl, httpVersion, interceptors })
+          : httpVersion === "2"
+            ? createConnectTransport({ baseUrl, httpVersion, interceptors, ...h2 })
+            : createConnectTransport({ baseUrl, httpVersion, interceptors }),
   );
 }

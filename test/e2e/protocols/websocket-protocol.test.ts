@@ -280,3 +280,36 @@ describe("the documented WebSocket protocol, from a plain ws client", () => {
     s.ws.close();
   });
 });
+
+describe("graceful shutdown over the WebSocket", () => {
+  it("every call ends UNAVAILABLE, then the socket closes with 1001", async () => {
+    const own = await startTestServer();
+    const ws = new WebSocket(`${own.url.replace("http", "ws")}/ws`, ["parley.v1"]);
+    const frames: [number, number, string][] = [];
+    ws.on("message", (data: Buffer) =>
+      frames.push([data[0] as number, data.readUInt32BE(1), data.subarray(5).toString()]),
+    );
+    const closed = new Promise<[number, string]>((resolve) =>
+      ws.on("close", (code, reason) => resolve([code, reason.toString()])),
+    );
+    await new Promise((resolve) => ws.once("open", resolve));
+    ws.send(open(1, "Subscribe"));
+    ws.send(
+      message(1, toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { room: "bye" }))),
+    );
+    ws.send(halfClose(1));
+    for (let i = 0; i < 200 && frames.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await own.stop();
+    expect(await closed).toEqual([1001, "server is shutting down; resume from your last seq"]);
+    expect(frames.at(-1)).toEqual([
+      0x13,
+      1,
+      JSON.stringify({
+        error: {
+          code: "unavailable",
+          message: "server is shutting down; resume from your last seq",
+        },
+      }),
+    ]);
+  });
+});

@@ -8,6 +8,7 @@ import {
 } from "./server/listener/defaults.js";
 import type { ListenerLimits } from "./server/listener/types.js";
 import { DEFAULT_WEB_DIR } from "./server/web/static-files.js";
+import { WS_DEFAULTS, WS_MIN_FRAME_BYTES, type WsLimits } from "./server/websocket/ws-defaults.js";
 import { DEFAULT_STORE } from "./store/open-log.js";
 
 /**
@@ -33,6 +34,8 @@ export interface Config extends ListenerLimits {
   corsOrigins: string[];
   /** The built web app served at `/`. */
   webDir: string;
+  /** The WebSocket endpoint's limits; undefined takes WS_DEFAULTS. */
+  ws?: Partial<WsLimits> | undefined;
   /** Identity: how tokens are checked, per-user limits. Undefined: no checks (in-process tests). */
   auth?: AuthConfig | undefined;
 }
@@ -239,6 +242,42 @@ function serverOptions(name: string): Command {
         .argParser(integer("--max-connections-per-address", 1, 10_000_000)),
     )
     .addOption(
+      new Option(
+        "--ws-max-calls <n>",
+        "WebSocket: open calls on one socket; one more is refused RESOURCE_EXHAUSTED",
+      )
+        .env("PARLEY_WS_MAX_CALLS")
+        .default(WS_DEFAULTS.maxCallsPerSocket)
+        .argParser(integer("--ws-max-calls", 1, 1_000_000)),
+    )
+    .addOption(
+      new Option(
+        "--ws-max-sockets-per-address <n>",
+        "WebSocket: open sockets from one client address; one more upgrade is answered 429",
+      )
+        .env("PARLEY_WS_MAX_SOCKETS_PER_ADDRESS")
+        .default(WS_DEFAULTS.maxSocketsPerAddress)
+        .argParser(integer("--ws-max-sockets-per-address", 1, 10_000_000)),
+    )
+    .addOption(
+      new Option(
+        "--ws-max-frame-bytes <n>",
+        "WebSocket: the largest frame a client may send; a larger one closes its socket (1009)",
+      )
+        .env("PARLEY_WS_MAX_FRAME_BYTES")
+        .default(WS_DEFAULTS.maxFrameBytes)
+        .argParser(integer("--ws-max-frame-bytes", WS_MIN_FRAME_BYTES, 64 * 1024 * 1024)),
+    )
+    .addOption(
+      new Option(
+        "--ws-max-buffer-bytes <n>",
+        "WebSocket: bytes one socket may have waiting to be sent; more closes it (1008): its client does not read",
+      )
+        .env("PARLEY_WS_MAX_BUFFER_BYTES")
+        .default(WS_DEFAULTS.maxBufferBytes)
+        .argParser(integer("--ws-max-buffer-bytes", 64 * 1024, 1024 * 1024 * 1024)),
+    )
+    .addOption(
       new Option("--web-dir <dir>", "the built web app, served at /")
         .env("PARLEY_WEB_DIR")
         .default(DEFAULT_WEB_DIR, "dist/web of this package"),
@@ -297,6 +336,12 @@ export function configFrom(cmd: Command): Config {
     maxStreamsPerConnection: o.maxStreamsPerConnection,
     maxConnections: o.maxConnections,
     maxConnectionsPerAddress: o.maxConnectionsPerAddress,
+    ws: {
+      maxCallsPerSocket: o.wsMaxCalls,
+      maxSocketsPerAddress: o.wsMaxSocketsPerAddress,
+      maxFrameBytes: o.wsMaxFrameBytes,
+      maxBufferBytes: o.wsMaxBufferBytes,
+    },
     auth,
   };
 }

@@ -1,13 +1,14 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 
 /** The wire protocols a call can arrive on. */
-export type CallProtocol = "connect" | "grpc" | "grpc-web" | "sse";
+export type CallProtocol = "connect" | "grpc" | "grpc-web" | "sse" | "websocket";
 
 /**
  * Which of the server's paths answers a call: connect-node's pipeline, the
- * direct gRPC adapter (src/server/grpc-direct) or the SSE gateway.
+ * direct gRPC adapter (src/server/grpc-direct), the SSE gateway or the
+ * WebSocket endpoint (src/server/websocket).
  */
-export type CallPath = "connect" | "direct" | "sse";
+export type CallPath = "connect" | "direct" | "sse" | "websocket";
 
 /**
  * What every call policy sees of a call, whatever its protocol and path.

@@ -33,3 +33,6 @@ export type { SubscribeOptions, SubscriptionStatus } from "./resuming-subscribe.
 export type { TokenSource } from "./token.js";
 export { tokenInterceptor } from "./token.js";
 export type { GuestOption, TokenOptions } from "./with-tokens.js";
+export type { WebSocketConstructor, WebSocketLike } from "./ws-connection.js";
+export type { WebSocketTransport, WebSocketTransportOptions } from "./ws-transport.js";
+export { createWebSocketTransport } from "./ws-transport.js";

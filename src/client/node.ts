@@ -3,10 +3,13 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
+import { WebSocket } from "ws";
 import { fileGuestKeys } from "./guest-key-file.js";
 import type { GuestKeyStore } from "./guest-keys.js";
 import type { ParleyClientCoreOptions } from "./parley-client.js";
 import { clientWithTokens, type ParleyTokenClient, type TokenOptions } from "./with-tokens.js";
+import type { WebSocketConstructor } from "./ws-connection.js";
+import { createWebSocketTransport } from "./ws-transport.js";
 
 /** The wire protocols a Node client can speak. */
 export type Protocol = "connect" | "grpc" | "grpcweb";
@@ -29,6 +32,12 @@ export interface ParleyNodeClientOptions
    * none (the name is then the client's only while its token lives).
    */
   guestKeys?: string | GuestKeyStore | false;
+  /**
+   * "websocket": every call over one shared WebSocket to `${baseUrl}/ws`
+   * (docs/protocols.md#websocket); `protocol` and `httpVersion` then do not
+   * apply. Default "http".
+   */
+  transport?: "http" | "websocket";
 }
 
 /** A Node Parley client; `guest` holds its guest tokens when it logs in as one. */
@@ -59,14 +68,20 @@ export function createParleyClient(options: ParleyNodeClientOptions): ParleyNode
           ? undefined
           : fileGuestKeys(keys);
   return clientWithTokens({ ...options, guestKeyStore }, (interceptors) =>
-    protocol === "grpc"
-      ? createGrpcTransport({ baseUrl, interceptors, ...h2 })
-      : protocol === "grpcweb"
-        ? httpVersion === "2"
-          ? createGrpcWebTransport({ baseUrl, httpVersion, interceptors, ...h2 })
-          : createGrpcWebTransport({ baseUrl, httpVersion, interceptors })
-        : httpVersion === "2"
-          ? createConnectTransport({ baseUrl, httpVersion, interceptors, ...h2 })
-          : createConnectTransport({ baseUrl, httpVersion, interceptors }),
+    options.transport === "websocket"
+      ? createWebSocketTransport({
+          baseUrl,
+          interceptors,
+          WebSocket: WebSocket as unknown as WebSocketConstructor,
+        })
+      : protocol === "grpc"
+        ? createGrpcTransport({ baseUrl, interceptors, ...h2 })
+        : protocol === "grpcweb"
+          ? httpVersion === "2"
+            ? createGrpcWebTransport({ baseUrl, httpVersion, interceptors, ...h2 })
+            : createGrpcWebTransport({ baseUrl, httpVersion, interceptors })
+          : httpVersion === "2"
+            ? createConnectTransport({ baseUrl, httpVersion, interceptors, ...h2 })
+            : createConnectTransport({ baseUrl, httpVersion, interceptors }),
   );
 }

@@ -3,6 +3,7 @@ import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/conn
 import { type GuestKeyStore, localStorageGuestKeys } from "./guest-keys.js";
 import type { ParleyClientCoreOptions } from "./parley-client.js";
 import { clientWithTokens, type ParleyTokenClient, type TokenOptions } from "./with-tokens.js";
+import { createWebSocketTransport } from "./ws-transport.js";
 
 /** The wire protocols a browser client can speak over fetch. */
 export type WebProtocol = "connect" | "grpcweb";
@@ -18,6 +19,12 @@ export interface ParleyWebClientOptions
   baseUrl: string;
   /** Default connect. */
   protocol?: WebProtocol;
+  /**
+   * "websocket": every call, Listener, Echo and Chat included, over one
+   * shared WebSocket to `${baseUrl}/ws` (docs/protocols.md#websocket);
+   * `protocol` then does not apply. Default "http" (fetch).
+   */
+  transport?: "http" | "websocket";
   /** More interceptors, after the token's: they see every call. */
   interceptors?: Interceptor[];
   /**
@@ -33,8 +40,9 @@ export type ParleyWebClient = ParleyTokenClient;
 /**
  * A Parley client for the browser (and any runtime with fetch): connect-web's
  * transport, HTTP/1.1 or, over TLS, whatever the browser negotiates. Bidi
- * methods (Echo, Chat) need a full-duplex stream fetch does not offer: use
- * subscribe() and send(). With `token` or `guest`, every call carries the token.
+ * methods (Echo, Chat) and Listener need a full-duplex stream fetch does not
+ * offer: use `transport: "websocket"` for them. With `token` or `guest`,
+ * every call carries the token.
  */
 export function createParleyClient(options: ParleyWebClientOptions): ParleyWebClient {
   const baseUrl = options.baseUrl;
@@ -42,6 +50,9 @@ export function createParleyClient(options: ParleyWebClientOptions): ParleyWebCl
   const guestKeyStore = keys === false ? undefined : (keys ?? localStorageGuestKeys());
   return clientWithTokens({ ...options, guestKeyStore }, (tokens) => {
     const interceptors = [...tokens, ...(options.interceptors ?? [])];
+    if (options.transport === "websocket") {
+      return createWebSocketTransport({ baseUrl, interceptors, WebSocket: globalThis.WebSocket });
+    }
     return options.protocol === "grpcweb"
       ? createGrpcWebTransport({ baseUrl, interceptors })
       : createConnectTransport({ baseUrl, interceptors });

@@ -29,6 +29,8 @@ import { listenOnePort } from "./one-port.js";
 import { routes } from "./routes.js";
 import { sseRoute } from "./sse/sse-gateway.js";
 import { webAppFiles } from "./web/static-files.js";
+import { WS_DEFAULTS, type WsLimits } from "./websocket/ws-defaults.js";
+import { websocketEndpoint } from "./websocket/ws-endpoint.js";
 import { withSpecGrpcMessage } from "./workarounds/grpc-message.js";
 import { withWritesReleasedOnClose } from "./workarounds/release-writes.js";
 
@@ -153,6 +155,18 @@ export async function startParley(
     readMaxBytes: LIMITS.messageMaxBytes,
     maxTimeoutMs: MAX_TIMEOUT_MS,
   });
+  const websocket = websocketEndpoint({
+    cores,
+    policies,
+    shutdownSignal: shutdown.signal,
+    readMaxBytes: LIMITS.messageMaxBytes,
+    maxTimeoutMs: MAX_TIMEOUT_MS,
+    scheme: config.tlsCert && config.tlsKey ? "https" : "http",
+    corsOrigins: config.corsOrigins,
+    pingIntervalMs: config.heartbeatMs,
+    ...WS_DEFAULTS,
+    ...definedOnly(config.ws ?? {}),
+  });
   const edge = withNoSniff(withCors(config.corsOrigins, withSpecGrpcMessage(handler)));
   const server = await listenOnePort(withWritesReleasedOnClose(edge), {
     port: config.port,
@@ -163,6 +177,7 @@ export async function startParley(
         : undefined,
     pingIntervalMs: config.heartbeatMs,
     takeHttp2Stream: tuning.directGrpc === false ? undefined : direct,
+    takeUpgrade: websocket.takeUpgrade,
     ...listenerLimits(config),
     onHandlerError: (err) =>
       logger.error({ err }, "a request handler threw; its request was answered 500"),
@@ -204,6 +219,11 @@ export async function startParley(
       return stopping;
     },
   };
+}
+
+/** The limits given a value (one set to undefined takes its default). */
+function definedOnly(limits: Partial<WsLimits>): Partial<WsLimits> {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
 
 /** The host part of the URL clients should use for a bound interface. */

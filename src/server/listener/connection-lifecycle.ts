@@ -12,6 +12,8 @@ export interface ConnectionLifecycle {
   accepted(socket: net.Socket): void;
   /** A connection's protocol is known: it goes to the HTTP/2 or the HTTP/1.1 server. */
   handedOver(socket: net.Socket, isH2: boolean): void;
+  /** An HTTP/1.1 connection was upgraded: draining leaves it to whoever took it. */
+  upgraded(socket: net.Socket): void;
   /** Connections currently open. */
   readonly open: number;
   /** Close connections still showing their protocol, HTTP/2 sessions once their streams have closed, HTTP/1.1 connections once idle. */
@@ -61,6 +63,9 @@ export function connectionLifecycle(
     handedOver(socket, isH2) {
       sniffing.delete(peer(socket));
       if (!isH2) h1Idle.add(socket);
+    },
+    upgraded(socket) {
+      h1Idle.forget(socket);
     },
     get open() {
       return sockets.size;

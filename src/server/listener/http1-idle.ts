@@ -23,6 +23,10 @@ export function trackIdleHttp1(h1: http.Server) {
     });
   });
   return {
+    /** The socket was upgraded (a WebSocket): no longer HTTP, its own endpoint closes it at shutdown. */
+    forget(socket: net.Socket) {
+      openRequests.delete(socket);
+    },
     add(socket: net.Socket) {
       openRequests.set(socket, 0);
       socket.once("close", () => openRequests.delete(socket));

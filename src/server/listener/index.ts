@@ -6,4 +6,5 @@ export type {
   ListenOptions,
   OnePortServer,
   RequestHandler,
+  UpgradeTaker,
 } from "./types.js";

@@ -10,6 +10,7 @@ import { guardHandler, guardStreamTaker, logHandlerError } from "./guard-handler
 import { createHttp1Server } from "./http1-server.js";
 import { limitHttp2Idle } from "./http2-idle.js";
 import type { ListenOptions, OnePortServer, RequestHandler } from "./types.js";
+import { serveUpgradeAsRequest } from "./upgrade-as-request.js";
 
 /**
  * Serve HTTP/1.1 and HTTP/2 on one port. Cleartext: each accepted connection
@@ -40,6 +41,22 @@ export async function listenOnePort(
     ? guardStreamTaker(options.takeHttp2Stream, onError)
     : () => false;
   const lifecycle = connectionLifecycle(h1, h2, h2Idle, options.pingIntervalMs);
+  const takeUpgrade = options.takeUpgrade;
+  if (takeUpgrade !== undefined) {
+    // Node hands every upgrade request here once anyone listens for them.
+    h1.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      let taken = false;
+      try {
+        taken = takeUpgrade(req, socket, head);
+      } catch (error) {
+        onError(error);
+        socket.destroy();
+        return;
+      }
+      if (taken) lifecycle.upgraded(socket);
+      else serveUpgradeAsRequest(h1, req, socket);
+    });
+  }
   const door = admission({
     maxConnections: limits.maxConnections,
     maxConnectionsPerAddress: options.maxConnectionsPerAddress,

@@ -1,5 +1,6 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
+import type * as net from "node:net";
 
 /** A request handler both HTTP versions accept (connect-node's adapter is one). */
 export type RequestHandler = (
@@ -13,7 +14,12 @@ export type Http2StreamTaker = (
   headers: http2.IncomingHttpHeaders,
 ) => boolean;
 
-/** Where and how to listen. */
+/**
+ * Takes an HTTP/1.1 upgrade request (a WebSocket handshake) and the socket
+ * under it, or declines (false): the request is then served as a plain one.
+ */
+export type UpgradeTaker = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => boolean;
+
 /**
  * The listener's timeouts and caps, each a server flag (the Config carries
  * them as the flags set them); one left undefined takes its default.
@@ -58,6 +64,7 @@ export interface ListenerLimits {
   maxConnectionsPerAddress?: number | undefined;
 }
 
+/** Where and how to listen. */
 export interface ListenOptions extends ListenerLimits {
   port: number;
   /** Interface to bind; undefined binds all (IPv6 and IPv4 where available). */
@@ -75,6 +82,8 @@ export interface ListenOptions extends ListenerLimits {
    * through Node's HTTP/2 compatibility API.
    */
   takeHttp2Stream?: Http2StreamTaker;
+  /** Offered every HTTP/1.1 upgrade request; one it declines is served as a plain request. */
+  takeUpgrade?: UpgradeTaker;
   /**
    * Told of an exception a handler (or takeHttp2Stream) threw; its request
    * was answered 500 and the server goes on. Default: printed to stderr.

@@ -20,9 +20,11 @@ function describe(call: CallInfo, code: string) {
 
 /**
  * The request log: one line per finished call, with its method, protocol,
- * path, code, duration and request id. Successes log at debug, failures at
- * info (a client's bad request or cancel is routine), and an INTERNAL error
- * at error with the real cause that the client was not told.
+ * path, code, duration and request id. Successes log at debug, and so does
+ * a call the client canceled (it went away or stopped reading: the normal
+ * end of a subscription, nothing failed); other failures at info (a
+ * client's bad request is routine), and an INTERNAL error at error with the
+ * real cause that the client was not told.
  */
 export function requestLog(logger: Logger): CallPolicy {
   // Not an async function: an open stream then holds two callbacks here, not
@@ -38,6 +40,8 @@ export function requestLog(logger: Logger): CallPolicy {
         const line = { ...describe(call, codeToString(error.code)), message: error.rawMessage };
         if (error.code === Code.Internal && error.cause !== undefined) {
           logger.error({ ...line, err: error.cause }, "call failed");
+        } else if (error.code === Code.Canceled) {
+          if (logger.isLevelEnabled("debug")) logger.debug(line, "call canceled");
         } else {
           logger.info(line, "call failed");
         }

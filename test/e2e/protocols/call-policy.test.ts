@@ -253,4 +253,34 @@ describe("the request log", () => {
       ]);
     },
   );
+
+  it.each(["connect-h1", "grpcweb-h1", "grpc-h2"] as const)(
+    "%s: a subscription the client cancels logs at debug as canceled, not as a failure",
+    async (name) => {
+      const client = chatClient(server.url, name);
+      const requestId = `cancel-${name}`;
+      const stop = new AbortController();
+      await (async () => {
+        for await (const response of client.subscribe(
+          { room: "log-cancel", author: "ann" },
+          { headers: { "x-request-id": requestId }, signal: stop.signal },
+        )) {
+          // The client goes away once the stream is live, as a closed tab does.
+          if (response.events.some((e) => e.event.case === "ready")) stop.abort();
+        }
+      })().catch(() => undefined);
+      // The server notices the hang-up when its side of the stream closes.
+      for (let i = 0; i < 100 && callLines(requestId).length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(callLines(requestId)).toEqual([
+        expect.objectContaining({
+          method: "chat.v1.ChatService/Subscribe",
+          level: 20,
+          code: "canceled",
+          msg: "call canceled",
+        }),
+      ]);
+    },
+  );
 });

@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { backoffDelay } from "../../src/client/backoff.js";
 import { isRetryable } from "../../src/client/retryable.js";
 import type { AuthMode } from "./auth-mode.js";
+import { savedGuestKey, saveGuestKey } from "./saved-guest-key.js";
 import { saveToken } from "./saved-token.js";
 import { readClaims } from "./token-claims.js";
 
@@ -15,7 +16,10 @@ export interface SessionEnd {
 }
 
 /** Login as the page calls it (through the transport, so a held token goes along). */
-export type LoginCall = (name: string, timeoutMs: number) => Promise<{ token: string }>;
+export type LoginCall = (
+  request: { name: string; guestKey: string },
+  timeoutMs: number,
+) => Promise<{ token: string; guestKey: string }>;
 
 /** The longest a renewal attempt may wait for an answer. */
 const LOGIN_TIMEOUT_MS = 10_000;
@@ -25,14 +29,23 @@ const LOGIN_TIMEOUT_MS = 10_000;
  * speaks for, and, for guests, its renewal before it expires: Login again for
  * the same name with the token, which guest-issuer.ts lets the holder do.
  * Open subscriptions are unaffected, since the server checks a token when a
- * call starts. A refused call or a renewal that cannot happen in time ends
- * the session once (onEnded), and no call goes out with its token after that.
+ * call starts. Every Login sends the guest key kept for the name (see
+ * saved-guest-key.ts), so a guest whose token is refused (a server restarted
+ * with another secret) logs in again by itself, once, as the same name
+ * (recover). A refusal that cannot be recovered, or a renewal that cannot
+ * happen in time, ends the session once (onEnded), and no call goes out
+ * with its token after that.
  */
 export class AuthSession {
   /** Unknown until detected; calls pass untouched meanwhile. */
   mode: AuthMode | undefined;
   onEnded: (end: SessionEnd) => void = () => undefined;
-  private held: { token: string; subject: string } | undefined;
+  /** In mode off, a call was refused UNAUTHENTICATED: the server checks tokens after all. */
+  onChecksOn: () => void = () => undefined;
+  /** The token and its name; fromRecovery until a call with it succeeds. */
+  private held: { token: string; subject: string; fromRecovery: boolean } | undefined;
+  /** The Login that replaces a refused token, while it runs. */
+  private recovery: Promise<boolean> | undefined;
   private generation = 0;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -55,14 +68,66 @@ export class AuthSession {
    */
   async logIn(name: string, previousToken?: string): Promise<string> {
     this.stop();
-    if (previousToken !== undefined) this.held = { token: previousToken, subject: name };
+    if (previousToken !== undefined) {
+      this.held = { token: previousToken, subject: name, fromRecovery: false };
+    }
     try {
-      const { token } = await this.login(name, LOGIN_TIMEOUT_MS);
-      return this.hold(token, true);
+      return await this.loginAs(name, LOGIN_TIMEOUT_MS, false);
     } catch (error) {
       this.held = undefined;
       throw error;
     }
+  }
+
+  /** Resolves once no recovery runs (calls wait for it rather than go out with a refused token). */
+  async settled(): Promise<void> {
+    await this.recovery;
+  }
+
+  /** A call with `token` succeeded: the token is good (a later refusal may be recovered again). */
+  confirmed(token: string): void {
+    if (this.held?.token === token) this.held.fromRecovery = false;
+  }
+
+  /**
+   * A call carrying `token` was refused UNAUTHENTICATED. A guest logs in
+   * again as the same name with its kept guest key, once per refusal (a
+   * token from a recovery that is refused before any call with it succeeded
+   * is not recovered again). Resolves true when the session holds a good
+   * token to retry with; false once the session has ended (onEnded).
+   */
+  recover(token: string, error: ConnectError, method: string): Promise<boolean> {
+    if (this.recovery !== undefined) return this.recovery;
+    const held = this.held;
+    if (held === undefined) return Promise.resolve(false);
+    if (held.token !== token) return Promise.resolve(true); // already replaced (renewed or recovered)
+    if (this.mode !== "guest" || held.fromRecovery) {
+      this.refused(error, method);
+      return Promise.resolve(false);
+    }
+    const name = held.subject;
+    this.stop();
+    const recovery = this.loginAs(name, LOGIN_TIMEOUT_MS, true).then(
+      () => true,
+      (loginError: unknown) => {
+        const failure = ConnectError.from(loginError);
+        const why =
+          failure.code === Code.AlreadyExists
+            ? `another guest holds the name ${name} now`
+            : failure.rawMessage;
+        this.end({
+          kind: "refused",
+          name,
+          detail: `The server no longer accepts the sign-in of ${name} (${error.rawMessage}), and logging in again failed: ${why}`,
+        });
+        return false;
+      },
+    );
+    this.recovery = recovery;
+    void recovery.finally(() => {
+      if (this.recovery === recovery) this.recovery = undefined;
+    });
+    return recovery;
   }
 
   /** Use a token from the operator (jwt mode); throws when it is not a JWT with a subject. */
@@ -71,7 +136,7 @@ export class AuthSession {
     return this.hold(token.trim(), false);
   }
 
-  /** A call carrying the token was refused: end the session with the server's reason. */
+  /** A call carrying the token was refused for good: end the session with the server's reason. */
   refused(error: ConnectError, method: string): void {
     const name = this.held?.subject;
     if (name === undefined) return;
@@ -103,12 +168,20 @@ export class AuthSession {
     this.onEnded(end);
   }
 
-  private hold(token: string, renewable: boolean): string {
+  /** Login as `name` with the key kept for it; keep the key it answers and hold the token. */
+  private async loginAs(name: string, timeoutMs: number, fromRecovery: boolean): Promise<string> {
+    const answer = await this.login({ name, guestKey: savedGuestKey(name) ?? "" }, timeoutMs);
+    const subject = this.hold(answer.token, true, fromRecovery);
+    saveGuestKey(subject, answer.guestKey);
+    return subject;
+  }
+
+  private hold(token: string, renewable: boolean, fromRecovery = false): string {
     const claims = readClaims(token);
     if (claims === undefined) {
       throw new ConnectError("this is not a token: a JWT with a sub claim", Code.InvalidArgument);
     }
-    this.held = { token, subject: claims.sub };
+    this.held = { token, subject: claims.sub, fromRecovery };
     saveToken(token);
     if (renewable && claims.iat !== undefined && claims.exp !== undefined) {
       // Measured on the server's clock (exp - iat) and counted from now, so a
@@ -129,8 +202,14 @@ export class AuthSession {
     let failure: ConnectError;
     try {
       const left = expiresAt - Date.now();
-      const { token } = await this.login(name, Math.max(1000, Math.min(LOGIN_TIMEOUT_MS, left)));
-      if (generation === this.generation) this.hold(token, true);
+      const answer = await this.login(
+        { name, guestKey: savedGuestKey(name) ?? "" },
+        Math.max(1000, Math.min(LOGIN_TIMEOUT_MS, left)),
+      );
+      if (generation === this.generation) {
+        this.hold(answer.token, true);
+        saveGuestKey(name, answer.guestKey);
+      }
       return;
     } catch (error) {
       failure = ConnectError.from(error);

@@ -2,7 +2,7 @@ import "./styles.css";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createApi } from "./api.js";
 import { authInterceptor } from "./auth-interceptor.js";
-import { detectAuthMode } from "./auth-mode.js";
+import { type AuthMode, modeWithoutGuests } from "./auth-mode.js";
 import { AuthSession, type SessionEnd } from "./auth-session.js";
 import { ConnectionIndicator } from "./connection-status.js";
 import { avatar, byId, h } from "./dom.js";
@@ -10,6 +10,7 @@ import { MembersPanel } from "./members-panel.js";
 import { roomProblem } from "./names.js";
 import { RoomPicker } from "./room-picker.js";
 import { RoomView } from "./room-view.js";
+import { saveAuthMode, savedAuthMode } from "./saved-auth-mode.js";
 import { savedName, saveName } from "./saved-name.js";
 import { savedToken } from "./saved-token.js";
 import { problemCard, sessionEndedCard, tokenCard } from "./session-cards.js";
@@ -23,7 +24,7 @@ import { welcomeCard } from "./welcome-card.js";
  */
 const DEFAULT_ROOM = "lobby";
 
-const session = new AuthSession((name, timeoutMs) => api.rpc.login({ name }, { timeoutMs }));
+const session = new AuthSession((request, timeoutMs) => api.rpc.login(request, { timeoutMs }));
 const api = createApi([authInterceptor(session)]);
 const app = byId("app");
 const chat = byId("chat");
@@ -36,10 +37,16 @@ let me = "";
 let members: MembersPanel | undefined;
 let view: RoomView | undefined;
 
-const picker = new RoomPicker(byId("rooms"), api, (room) => {
-  location.hash = room;
-  closeDrawers();
-});
+// Rooms are listed once there is someone to list them for: before that, ListRooms would be refused.
+const picker = new RoomPicker(
+  byId("rooms"),
+  api,
+  (room) => {
+    location.hash = room;
+    closeDrawers();
+  },
+  () => me !== "",
+);
 
 function roomFromHash(): string {
   const room = decodeURIComponent(location.hash.slice(1)).toLowerCase();
@@ -68,6 +75,7 @@ function openRoom(): void {
     onStatus: (s) => status.update(s),
     onActivity: () => picker.refreshSoon(),
     onMembers: (n) => picker.setLive(n),
+    onLastMessage: (seq, at) => picker.setLastMessage(seq, at),
   });
   chat.replaceChildren(view.el);
   view.focus();
@@ -78,6 +86,10 @@ function closeView(): void {
   view = undefined;
   picker.setLive(undefined);
   status.reset();
+  // Nobody is shown in a room the page is not in (issue 19: "(you)" stayed on the signed-out screen).
+  members = undefined;
+  byId("members").replaceChildren();
+  membersCount.textContent = "";
 }
 
 /** Signed in (or named, with --auth off) as `name`: show it and open the room. */
@@ -103,8 +115,10 @@ function askName(name: string, problem?: string): void {
       }
       try {
         enter(await session.logIn(chosen));
+        saveAuthMode("guest");
         return undefined;
       } catch (error) {
+        if (ConnectError.from(error).code === Code.FailedPrecondition) return learnMode(chosen);
         return loginProblem(chosen, error);
       }
     },
@@ -119,6 +133,25 @@ function loginProblem(name: string, error: unknown): string {
     return `The name "${name}" is in use by someone else. Pick another name.`;
   }
   return `Could not log in: ${failure.rawMessage}`;
+}
+
+/**
+ * Login answered that this server hands out no guest tokens: learn whether
+ * it checks none (off: the name is only a label) or takes the operator's
+ * (jwt: ask for a token), and remember it for the next load.
+ */
+async function learnMode(name: string): Promise<string | undefined> {
+  let mode: AuthMode;
+  try {
+    mode = await modeWithoutGuests(api.rpc);
+  } catch (error) {
+    return `Could not log in: ${ConnectError.from(error).rawMessage}`;
+  }
+  session.mode = mode;
+  saveAuthMode(mode);
+  if (mode === "off") enter(name);
+  else askToken();
+  return undefined;
 }
 
 /** jwt mode: the page needs a token from the operator. */
@@ -138,6 +171,8 @@ function askToken(): void {
 
 /** The session ended (refused, not allowed, expired): say so, and offer to sign in again. */
 function sessionEnded(end: SessionEnd): void {
+  // The server may have changed how it knows its callers: learn it afresh on the next load.
+  if (session.mode === "jwt" && end.kind === "refused") saveAuthMode(undefined);
   closeView();
   me = "";
   renderIdentity();
@@ -148,17 +183,21 @@ function sessionEnded(end: SessionEnd): void {
   chat.replaceChildren(again);
 }
 
-/** Learn how the server knows its callers, resume a kept sign-in, then open the room. */
+/**
+ * Start in the mode this page learned before, or as a guest (the default),
+ * and resume a kept sign-in. Nothing is called that is known to fail: no
+ * probe, no ListRooms before sign-in (the mode is learned from the first
+ * Login's answer, see learnMode).
+ */
 async function start(): Promise<void> {
-  try {
-    session.mode = await detectAuthMode(api.rpc);
-  } catch (error) {
-    chat.replaceChildren(
-      problemCard(`The server answered: ${ConnectError.from(error).rawMessage}`),
-    );
-    return;
-  }
+  session.mode = savedAuthMode() ?? "guest";
   session.onEnded = sessionEnded;
+  session.onChecksOn = () => {
+    // Learned "off" before, but the server checks tokens now: sign in as a guest.
+    saveAuthMode(undefined);
+    session.mode = "guest";
+    askName(me);
+  };
   const token = savedToken();
   const claims = token === undefined ? undefined : readClaims(token);
   if (session.mode === "off" || token === undefined || claims === undefined) {
@@ -171,10 +210,15 @@ async function start(): Promise<void> {
     enter(session.adopt(token));
     return;
   }
-  // A guest token from before a reload: renewing it keeps the name, which is otherwise held until it expires.
+  // A guest token from before a reload: renewing it (with the name's key) keeps the name.
   try {
     enter(await session.logIn(claims.sub, token));
   } catch (error) {
+    if (ConnectError.from(error).code === Code.FailedPrecondition) {
+      const problem = await learnMode(claims.sub);
+      if (problem !== undefined) chat.replaceChildren(problemCard(problem));
+      return;
+    }
     askName(claims.sub, loginProblem(claims.sub, error));
   }
 }

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type RoomSummary, RoomSummarySchema } from "../../gen/chat/v1/chat_pb.js";
 import type { ParleyClient } from "../../src/client/parley-client.js";
 import { h } from "./dom.js";
@@ -23,7 +23,10 @@ function ago(date: Date): string {
 /**
  * The room list (ListRooms: member counts, last seq, last activity), busiest
  * first, refreshed every few seconds, and a box to join or create a room by
- * name, which tells the naming rule when a name breaks it.
+ * name, which tells the naming rule when a name breaks it. The open room's
+ * last message comes from its own view (History, then each message), so its
+ * entry is never behind what the page shows; an answer to an older ListRooms
+ * never replaces a newer one.
  */
 export class RoomPicker {
   private readonly list = h("ul", { class: "room-list" });
@@ -38,19 +41,28 @@ export class RoomPicker {
    */
   private live: number | "joining" | undefined;
   private rooms: RoomSummary[] = [];
+  /** The open room's newest message as its view knows it (seq 0: none); undefined until known. */
+  private openLast: { seq: bigint; at: Date | undefined } | undefined;
+  /** ListRooms calls started, and the number of the one whose answer is shown. */
+  private asked = 0;
+  private shown = 0;
   private soon: ReturnType<typeof setTimeout> | undefined;
 
+  /** `canList`: whether ListRooms may be called now (signed in); the list is not asked for before. */
   constructor(
     el: HTMLElement,
     private readonly api: ParleyClient,
     private readonly pick: (room: string) => void,
+    private readonly canList: () => boolean = () => true,
   ) {
     const input = h("input", {
       class: "text",
       attrs: {
         name: "room",
-        placeholder: "Join or create a room",
-        "aria-label": "Room name",
+        // Short enough to show whole in the sidebar (issue 19: it read "Join or create a ro").
+        placeholder: "Room name",
+        title: "Join or create a room by name",
+        "aria-label": "Join or create a room by name",
         autocomplete: "off",
         autocapitalize: "none",
         spellcheck: "false",
@@ -84,7 +96,6 @@ export class RoomPicker {
       this.error,
       this.list,
     );
-    void this.refresh();
     setInterval(() => {
       if (document.visibilityState === "visible") void this.refresh();
     }, REFRESH_MS);
@@ -92,6 +103,7 @@ export class RoomPicker {
 
   /** Mark the open room. */
   setCurrent(room: string): void {
+    if (room !== this.current) this.openLast = undefined;
     this.current = room;
     this.live = undefined;
     this.render();
@@ -102,6 +114,14 @@ export class RoomPicker {
   setLive(members: number | "joining" | undefined): void {
     if (members === this.live) return;
     this.live = members;
+    this.render();
+  }
+
+  /** The open room's newest message as its view shows it (seq 0n: the room has none). */
+  setLastMessage(seq: bigint, at: Date | undefined): void {
+    const last = this.openLast;
+    if (last !== undefined && (seq < last.seq || (seq === last.seq && at === undefined))) return;
+    this.openLast = { seq, at };
     this.render();
   }
 
@@ -116,8 +136,12 @@ export class RoomPicker {
 
   /** Fetch the list again (quietly keeps the old one when offline). */
   async refresh(): Promise<void> {
+    if (!this.canList()) return;
+    const asked = ++this.asked;
     try {
       const page = await this.api.rpc.listRooms({ limit: 200 });
+      if (asked < this.shown) return; // a newer answer is shown already
+      this.shown = asked;
       this.rooms = page.rooms;
       this.render();
     } catch {
@@ -126,13 +150,13 @@ export class RoomPicker {
   }
 
   private render(): void {
-    const rooms = [...this.rooms];
+    const rooms = this.rooms.map((r) => (r.room === this.current ? this.withOpenLast(r) : r));
     const joining = this.live === "joining";
     const live = this.live;
     const count = (r: RoomSummary) =>
       r.room === this.current && typeof live === "number" ? live : r.memberCount;
     if (this.current !== "" && !rooms.some((r) => r.room === this.current)) {
-      rooms.push(create(RoomSummarySchema, { room: this.current }));
+      rooms.push(this.withOpenLast(create(RoomSummarySchema, { room: this.current })));
     }
     const activity = (r: RoomSummary) => (r.lastActivity ? Number(r.lastActivity.seconds) : 0);
     rooms.sort(
@@ -141,8 +165,11 @@ export class RoomPicker {
     this.list.replaceChildren(
       ...rooms.map((r) => {
         const pending = joining && r.room === this.current;
-        const meta =
-          r.lastSeq === 0n
+        // A room missing from the list is not known to be empty (the list may not be loaded yet).
+        const unknown = r.room === this.current && r.lastSeq === 0n && this.openLast === undefined;
+        const meta = unknown
+          ? ""
+          : r.lastSeq === 0n
             ? "no messages yet"
             : `#${r.lastSeq}${r.lastActivity ? ` · ${ago(timestampDate(r.lastActivity))}` : ""}`;
         const button = h(
@@ -170,8 +197,19 @@ export class RoomPicker {
         return h("li", {}, button);
       }),
     );
-    if (rooms.length === 0) {
+    if (rooms.length === 0 && this.canList()) {
       this.list.replaceChildren(h("li", { class: "empty-hint", text: "No rooms yet: make one." }));
     }
+  }
+
+  /** `r` with the open room's newest message when its view knows a newer one than ListRooms said. */
+  private withOpenLast(r: RoomSummary): RoomSummary {
+    const last = this.openLast;
+    if (last === undefined || last.seq <= r.lastSeq) return r;
+    return create(RoomSummarySchema, {
+      ...r,
+      lastSeq: last.seq,
+      lastActivity: last.at === undefined ? r.lastActivity : timestampFromDate(last.at),
+    });
   }
 }

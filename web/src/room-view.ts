@@ -1,3 +1,4 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import { backoffDelay, sleep } from "../../src/client/backoff.js";
@@ -26,6 +27,8 @@ export interface RoomViewDeps {
   onActivity(): void;
   /** The room's subscriptions as this one knows them; "joining" until it is live. */
   onMembers(members: number | "joining"): void;
+  /** The room's newest message as this view knows it (seq 0n: none), so the room list never lags it. */
+  onLastMessage(seq: bigint, at: Date | undefined): void;
 }
 
 /**
@@ -83,6 +86,11 @@ export class RoomView {
       const page = await this.firstPage();
       if (!page) return;
       this.list.reset(page.messages, page.hasMore);
+      const newest = page.messages.at(-1);
+      this.deps.onLastMessage(
+        page.lastSeq,
+        newest?.seq === page.lastSeq && newest.sentAt ? timestampDate(newest.sentAt) : undefined,
+      );
       if (why !== "") this.list.notice(why, "warn");
       try {
         const events = api.subscribe(this.room, {
@@ -161,6 +169,10 @@ export class RoomView {
       case "message":
         this.typing.set(e.value.author, false);
         this.list.append(e.value);
+        this.deps.onLastMessage(
+          e.value.seq,
+          e.value.sentAt ? timestampDate(e.value.sentAt) : undefined,
+        );
         break;
       case "join": {
         const isNew = this.deps.members.add(e.value.memberId, e.value.author);

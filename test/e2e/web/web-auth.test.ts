@@ -11,7 +11,7 @@ import { ChatService } from "../../../gen/chat/v1/chat_pb.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { authInterceptor } from "../../../web/src/auth-interceptor.js";
-import { type AuthMode, detectAuthMode } from "../../../web/src/auth-mode.js";
+import { type AuthMode, modeWithoutGuests } from "../../../web/src/auth-mode.js";
 import { AuthSession, type SessionEnd } from "../../../web/src/auth-session.js";
 import { startTestServer } from "../../helpers/test-server.js";
 import { hsToken, secretFile } from "../../helpers/tokens.js";
@@ -39,8 +39,8 @@ afterAll(async () => {
 
 /** A page's client: the sign-in interceptor, then a counter of the calls that go out. */
 function page(mode: AuthMode) {
-  const session: AuthSession = new AuthSession((name, timeoutMs) =>
-    rpc.login({ name }, { timeoutMs }),
+  const session: AuthSession = new AuthSession((request, timeoutMs) =>
+    rpc.login(request, { timeoutMs }),
   );
   const sent: string[] = [];
   const count: Interceptor = (next) => (req) => {
@@ -69,18 +69,23 @@ const failure = (p: Promise<unknown>) =>
     },
   );
 
-it.each(["off", "guest", "jwt"] as const)(
-  "tells --auth %s from the contract alone",
+it.each(["off", "jwt"] as const)(
+  "tells --auth %s from the contract alone once Login hands out no guest tokens",
   async (mode) => {
-    const { rpc } = page(mode);
-    expect(await detectAuthMode(rpc)).toBe(mode);
+    const { rpc, sent } = page(mode);
+    expect(await failure(rpc.login({ name: "ann" }))).toEqual([
+      Code.FailedPrecondition,
+      expect.any(String),
+    ]);
+    expect(await modeWithoutGuests(rpc)).toBe(mode);
+    expect(sent).toEqual(["Login", "ListRooms"]);
   },
 );
 
 describe("with --auth guest", () => {
   it("logs in, sends as the token's subject, and has a held name refused", async () => {
     const ann = page("guest");
-    ann.session.mode = await detectAuthMode(ann.rpc);
+    ann.session.mode = "guest";
     expect(await ann.session.logIn(" ann ")).toBe("ann");
     const sent = await ann.rpc.send({ room: "web-auth", author: "", text: "hi" });
     expect([sent.message?.author, sent.message?.text]).toEqual(["ann", "hi"]);
@@ -94,10 +99,24 @@ describe("with --auth guest", () => {
     expect(other.session.token).toBeUndefined();
   });
 
-  it("ends the session once when a token is refused, and sends nothing with it after that", async () => {
+  it("logs in again by itself, once, when its token is refused, and the call goes through", async () => {
     const p = page("guest");
     p.session.mode = "guest";
     p.session.adopt(await hsToken("another-secret-0123456789abcdefghijklmn", { sub: "bea" }));
+    const refused = p.session.token;
+    expect(await p.rpc.listRooms({})).toBeDefined();
+    expect(p.sent).toEqual(["ListRooms", "Login", "ListRooms"]);
+    expect(p.session.subject).toBe("bea");
+    expect(p.session.token).not.toBe(refused);
+    expect(p.ended).toEqual([]);
+  });
+
+  it("ends the session once when logging in again fails, and sends nothing with the token after that", async () => {
+    const p = page("guest");
+    p.session.mode = "guest";
+    p.session.adopt(await hsToken("another-secret-0123456789abcdefghijklmn", { sub: "cal" }));
+    // Someone else holds the name now, and this page has no key for it.
+    await page("guest").session.logIn("cal");
     expect(await failure(p.rpc.listRooms({}))).toEqual([
       Code.Unauthenticated,
       "token rejected: its signature does not verify with this server's keys",
@@ -105,16 +124,16 @@ describe("with --auth guest", () => {
     expect(p.ended).toEqual([
       {
         kind: "refused",
-        name: "bea",
+        name: "cal",
         detail:
-          "The server no longer accepts the sign-in of bea: token rejected: its signature does not verify with this server's keys",
+          "The server no longer accepts the sign-in of cal (token rejected: its signature does not verify with this server's keys), and logging in again failed: another guest holds the name cal now",
       },
     ]);
     expect(await failure(p.rpc.history({ room: "web-auth" }))).toEqual([
       Code.Unauthenticated,
       "History: not signed in",
     ]);
-    expect(p.sent).toEqual(["ListRooms"]);
+    expect(p.sent).toEqual(["ListRooms", "Login"]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -17,16 +18,23 @@ export interface SpawnedServer {
  * Start the server as a child process with these flags and wait until it
  * listens. `entry` is the script and its leading arguments (default the
  * `npm start` entry; `["src/cli/parley.ts", "serve"]` for the CLI).
+ * `options.cwd` runs it from another folder (where the default store,
+ * ./data/parley.db, then lives); `options.defaults` leaves every unnamed
+ * flag at its default, --auth (guest) included.
  */
 export async function spawnServer(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   entry: string[] = ["src/main.ts"],
+  options: { cwd?: string; defaults?: boolean } = {},
 ): Promise<SpawnedServer> {
   // Tests call without tokens unless they choose a mode (the default is guest).
-  const auth = args.includes("--auth") ? [] : ["--auth", "off"];
-  const child = spawn(process.execPath, ["--import", "tsx", ...entry, ...auth, ...args], {
-    cwd: ROOT,
+  const auth = args.includes("--auth") || options.defaults ? [] : ["--auth", "off"];
+  const script = entry.map((part, i) => (i === 0 ? join(ROOT, part) : part));
+  // tsx by path: from another folder, "tsx" alone would not resolve.
+  const tsx = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+  const child = spawn(process.execPath, ["--import", tsx, ...script, ...auth, ...args], {
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

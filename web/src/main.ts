@@ -142,9 +142,11 @@ function loginProblem(name: string, error: unknown): string {
  */
 async function learnMode(name: string): Promise<string | undefined> {
   let mode: AuthMode;
+  session.mode = undefined; // the probe goes out as it is, without the guest's "not signed in"
   try {
     mode = await modeWithoutGuests(api.rpc);
   } catch (error) {
+    session.mode = "guest";
     return `Could not log in: ${ConnectError.from(error).rawMessage}`;
   }
   session.mode = mode;

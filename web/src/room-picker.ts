@@ -46,6 +46,8 @@ export class RoomPicker {
   /** ListRooms calls started, and the number of the one whose answer is shown. */
   private asked = 0;
   private shown = 0;
+  /** Whether a ListRooms answer came (before, a room missing from the list may have messages and members). */
+  private loaded = false;
   private soon: ReturnType<typeof setTimeout> | undefined;
 
   /** `canList`: whether ListRooms may be called now (signed in); the list is not asked for before. */
@@ -142,6 +144,7 @@ export class RoomPicker {
       const page = await this.api.rpc.listRooms({ limit: 200 });
       if (asked < this.shown) return; // a newer answer is shown already
       this.shown = asked;
+      this.loaded = true;
       this.rooms = page.rooms;
       this.render();
     } catch {
@@ -165,13 +168,14 @@ export class RoomPicker {
     this.list.replaceChildren(
       ...rooms.map((r) => {
         const pending = joining && r.room === this.current;
-        // A room missing from the list is not known to be empty (the list may not be loaded yet).
-        const unknown = r.room === this.current && r.lastSeq === 0n && this.openLast === undefined;
-        const meta = unknown
-          ? ""
-          : r.lastSeq === 0n
-            ? "no messages yet"
-            : `#${r.lastSeq}${r.lastActivity ? ` · ${ago(timestampDate(r.lastActivity))}` : ""}`;
+        // Before the list is loaded, the open room's placeholder is not known to be empty.
+        const unknown = !this.loaded && r.room === this.current;
+        const meta =
+          unknown && this.openLast === undefined
+            ? ""
+            : r.lastSeq === 0n
+              ? "no messages yet"
+              : `#${r.lastSeq}${r.lastActivity ? ` · ${ago(timestampDate(r.lastActivity))}` : ""}`;
         const button = h(
           "button",
           {
@@ -186,11 +190,13 @@ export class RoomPicker {
           h("span", { class: "room-name", text: `# ${r.room}` }),
           pending
             ? h("span", { class: "count-badge", text: "…", attrs: { "aria-label": "joining" } })
-            : h("span", {
-                class: count(r) > 0 ? "count-badge live" : "count-badge",
-                text: String(count(r)),
-                attrs: { "aria-label": `${count(r)} here now` },
-              }),
+            : unknown && typeof live !== "number"
+              ? null
+              : h("span", {
+                  class: count(r) > 0 ? "count-badge live" : "count-badge",
+                  text: String(count(r)),
+                  attrs: { "aria-label": `${count(r)} here now` },
+                }),
           h("span", { class: "room-meta", text: meta }),
         );
         button.addEventListener("click", () => this.pick(r.room));

@@ -19,9 +19,10 @@ let ended: SessionEnd[];
 
 /** A session whose Login answers with `answer(call number)`. */
 function session(answer: (n: number, name: string) => Promise<{ token: string }>): AuthSession {
-  const s: AuthSession = new AuthSession(((name) => {
+  const s: AuthSession = new AuthSession((({ name }) => {
     calls.push({ name, heldToken: s.token });
-    return answer(calls.length, name);
+    // No guest key: a renewal with a token alone answers none.
+    return answer(calls.length, name).then((a) => ({ guestKey: "", ...a }));
   }) satisfies LoginCall);
   s.mode = "guest";
   s.onEnded = (end) => ended.push(end);

@@ -159,7 +159,7 @@ describe("@parley/client, packed and installed into another project", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("holds the client and the chat contract's code only, with types, and depends on connect and protobuf only", async () => {
+  it("holds the client, the chat contract's code and the WebSocket frame codec only, with types, and depends on connect, protobuf and ws only", async () => {
     const modules = readdirSync(join(ROOT, "src", "client"))
       .filter((f) => f.endsWith(".ts"))
       .map((f) => f.slice(0, -3));
@@ -169,6 +169,9 @@ describe("@parley/client, packed and installed into another project", () => {
         "package/README.md",
         "package/dist/gen/chat/v1/chat_pb.js",
         "package/dist/gen/chat/v1/chat_pb.d.ts",
+        // The WebSocket transport's frames, shared with the server (docs/protocols.md#websocket).
+        "package/dist/src/wire/ws-frames.js",
+        "package/dist/src/wire/ws-frames.d.ts",
         ...modules.flatMap((m) => [
           `package/dist/src/client/${m}.js`,
           `package/dist/src/client/${m}.d.ts`,
@@ -184,6 +187,7 @@ describe("@parley/client, packed and installed into another project", () => {
       "@connectrpc/connect",
       "@connectrpc/connect-node",
       "@connectrpc/connect-web",
+      "ws",
     ]);
     // Every import of every module: inside the package, or a dependency (no server code, no Node built-in).
     for (const file of tarballFiles.filter((f) => f.endsWith(".js"))) {
@@ -194,7 +198,9 @@ describe("@parley/client, packed and installed into another project", () => {
           expect(
             relative(installed, resolve(dirname(path), spec)),
             `${file} imports ${spec}`,
-          ).toMatch(/^dist\/(src\/client|gen\/chat\/v1)\/[\w-]+\.js$/);
+          ).toMatch(
+            /^dist\/(src\/client\/[\w-]+|gen\/chat\/v1\/chat_pb|src\/wire\/ws-frames)\.js$/,
+          );
         } else if (spec.startsWith("node:")) {
           // Node built-ins only where the node entry alone reaches (the guest key file);
           // the browser bundle test below shows none reaches a browser.

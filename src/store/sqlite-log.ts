@@ -15,6 +15,7 @@ import type {
   StoredMessage,
 } from "./message-log.js";
 import { SqliteGuestNames } from "./sqlite-guest-names.js";
+import { type OwnerLock, takeOwnerLock } from "./sqlite-owner-lock.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 
 interface PendingAppend {
@@ -53,12 +54,15 @@ export interface SqliteLogOptions extends LogOptions {
  *
  * Group commit: appends that arrive in the same turn of the event loop are
  * written in one transaction (one fsync), then resolved in call order. One
- * server process owns a file at a time: opening a file another process holds
- * throws an Error naming the file and what to do instead.
+ * server process owns a file at a time, by a lock on `PATH.lock`
+ * (sqlite-owner-lock.ts): opening a file another process owns throws an Error
+ * naming the file and what to do instead. Other processes may read the
+ * database meanwhile (normal locking), and back it up (`parley backup`).
  */
 export class SqliteLog implements MessageLog {
   readonly guestNames: SqliteGuestNames;
   private readonly db: Database.Database;
+  private readonly ownerLock: OwnerLock | undefined;
   private readonly retention: number;
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
@@ -68,30 +72,37 @@ export class SqliteLog implements MessageLog {
   private readonly incarnation: string;
 
   constructor(options: SqliteLogOptions) {
-    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
+    const onDisk = options.path !== ":memory:";
+    if (onDisk) mkdirSync(dirname(options.path), { recursive: true });
+    // One server owns a file: a second one would append under its own seqs and
+    // its messages would never reach the first one's subscribers. The lock is
+    // taken before the database is opened, so a refused server touches nothing.
+    this.ownerLock = onDisk ? takeOwnerLock(options.path) : undefined;
     try {
-      // One server owns a file: a second one would append under its own seqs
-      // and its messages would never reach the first one's subscribers. SQLite's
-      // exclusive locking mode holds the file's lock from the first write until
-      // close; it is an OS file lock, so the kernel drops it when the process
-      // dies, even by kill -9, and no stale lock is ever left to clean up. It
-      // must be set before WAL is first used (WAL then runs without shared memory).
-      this.db.pragma("locking_mode = EXCLUSIVE");
-      // Wait briefly for a predecessor that is still closing the file.
-      this.db.pragma("busy_timeout = 1000");
+      this.db = new Database(options.path);
+    } catch (error) {
+      this.ownerLock?.release();
+      throw error;
+    }
+    try {
+      // Normal locking (the default): other processes may read the file and
+      // take online backups while this one writes; in WAL mode they never block
+      // the writer, nor it them.
       this.db.pragma("journal_mode = WAL");
+      // FULL, not NORMAL: in WAL mode NORMAL skips the fsync at each commit, so
+      // an acknowledged Send could be lost when the machine (not the process)
+      // dies. FULL fsyncs the WAL once per group commit.
       this.db.pragma("synchronous = FULL");
-      // Take the lock now rather than at the first append.
-      this.db.exec("BEGIN EXCLUSIVE; COMMIT");
+      // A reader recovering the WAL index, or a checkpoint by another process,
+      // may hold a lock for a moment; wait briefly rather than fail an append.
+      this.db.pragma("busy_timeout = 1000");
       this.db.exec(SQLITE_SCHEMA);
       this.db
         .prepare("INSERT OR IGNORE INTO store (key, value) VALUES ('incarnation', ?)")
         .run(newEpoch());
     } catch (error) {
       this.db.close();
-      if (error instanceof Database.SqliteError && error.code === "SQLITE_BUSY")
-        throw new Error(inUseMessage(options.path), { cause: error });
+      this.ownerLock?.release();
       throw error;
     }
     this.retention = options.retention;
@@ -176,6 +187,7 @@ export class SqliteLog implements MessageLog {
     this.flush();
     this.closed = true;
     this.db.close();
+    this.ownerLock?.release();
   }
 
   /** Write every pending append in one transaction; on failure, retry each alone so one bad append fails only itself. */
@@ -258,14 +270,6 @@ export class SqliteLog implements MessageLog {
   private assertOpen(): void {
     if (this.closed) throw new Error("sqlite log is closed");
   }
-}
-
-function inUseMessage(path: string): string {
-  return (
-    `--store sqlite:${path}: the file is in use by another process (another Parley server?); ` +
-    "SQLite refused its exclusive lock. Stop that server first, or give this one another file " +
-    "(--store sqlite:OTHER.db); for several servers sharing rooms use --store redis://host:port"
-  );
 }
 
 function toStored(row: MessageRow): StoredMessage {

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { configFrom, serverCommand } from "../config.js";
 import { runServer } from "../server/run-server.js";
+import { backupCommand } from "./commands/backup.js";
 import { chatCommand } from "./commands/chat.js";
 import { echoCommand } from "./commands/echo.js";
 import { historyCommand } from "./commands/history.js";
@@ -13,7 +14,8 @@ import { tokenCommand } from "./commands/token.js";
 import { addGlobalOptions, type GlobalOptions } from "./options.js";
 import { printError } from "./output.js";
 
-// The `parley` command: `serve` runs the server; the others are clients.
+// The `parley` command: `serve` runs the server; `backup` copies its SQLite
+// file; the others are clients.
 const program = addGlobalOptions(
   new Command("parley").description("Parley chat rooms: run the server, or talk to one"),
 );
@@ -31,6 +33,7 @@ for (const command of [
   chatCommand(),
   loginCommand(),
   tokenCommand(),
+  backupCommand(),
 ]) {
   program.addCommand(command);
 }

@@ -33,17 +33,20 @@ export function takeOwnerLock(dbPath: string): OwnerLock {
   const path = ownerLockPath(dbPath);
   const db = new Database(path);
   try {
-    db.pragma("locking_mode = EXCLUSIVE");
-    // No journal: the file never holds data, it only carries the lock.
-    db.pragma("journal_mode = OFF");
-    // A server restarted at once may start before its predecessor has closed.
+    // Set first: every later statement may need the lock. A server restarted
+    // at once may start before its predecessor has closed.
     db.pragma("busy_timeout = 2000");
+    db.pragma("locking_mode = EXCLUSIVE");
+    // No journal file beside it (better-sqlite3's defaults do not honour OFF):
+    // the file never holds data, it only carries the lock.
+    db.pragma("journal_mode = MEMORY");
     // In exclusive locking mode a write lock, once taken, is kept until close.
     db.exec("BEGIN EXCLUSIVE; COMMIT");
   } catch (error) {
     db.close();
     if (error instanceof Database.SqliteError && error.code.startsWith("SQLITE_BUSY"))
-      throw new Error(inUseMessage(dbPath, path), { cause: error });
+      // The cause ("database is locked") would only confuse: the message says it all.
+      throw new Error(inUseMessage(dbPath, path));
     throw error;
   }
   return {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
@@ -7,6 +7,8 @@ import { chatClient } from "../../helpers/test-server.js";
 
 // Issue 11 point 10: a second server on the same SQLite file used to be
 // accepted silently, and its messages never reached the first one's subscribers.
+// Issue 19 point 6: the refusal is now a lock on PATH.lock, not SQLite's
+// exclusive lock on the database (which also shut out every reader).
 
 const children: SpawnedServer[] = [];
 const dirs: string[] = [];
@@ -54,9 +56,10 @@ it("refuses a second server on the same file, naming it; the first serves on; af
   const refused = await startRefused(dbPath);
   expect(refused.code).toBe(1);
   expect(refused.output).toContain(
-    `--store sqlite:${dbPath}: the file is in use by another process (another Parley server?); ` +
-      "SQLite refused its exclusive lock. Stop that server first, or give this one another file " +
-      "(--store sqlite:OTHER.db); for several servers sharing rooms use --store redis://host:port",
+    `parley could not start: --store sqlite:${dbPath}: the database is in use by another Parley server ` +
+      `(it holds the lock on ${dbPath}.lock). Stop that server first, or give this one another file ` +
+      "(--store sqlite:OTHER.db); for several servers sharing rooms use --store redis://host:port. " +
+      "Reading the file (sqlite3, parley backup) needs no server stopped.\n",
   );
 
   const second = await firstClient.send({ room: "lobby", author: "ann", text: "two" });
@@ -65,7 +68,9 @@ it("refuses a second server on the same file, naming it; the first serves on; af
   first.process.kill("SIGKILL");
   expect(await first.exited).toBe("SIGKILL");
 
-  // The lock is the kernel's: it went with the process, no stale lock is left.
+  // The lock is the kernel's: it went with the process, no stale lock is left,
+  // and a new server starts at once, with the lock file still there.
+  expect(existsSync(`${dbPath}.lock`)).toBe(true);
   const next = await start(dbPath);
   const nextClient = chatClient(next.url);
   const third = await nextClient.send({ room: "lobby", author: "ann", text: "three" });

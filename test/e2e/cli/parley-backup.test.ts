@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -156,9 +164,9 @@ it("backs up under load: the copy opens and holds every message acknowledged bef
     const ackedIds = new Map(acked.filter((m) => m.room === room).map((m) => [m.seq, m.id]));
     for (const m of messages) expect(ackedIds.get(m.seq)).toBe(m.id);
   }
-});
+}, 60_000);
 
-it("refuses to overwrite without --force, replaces with it, copies a stopped server's file, and names a missing database", async () => {
+it("refuses to overwrite without --force, replaces with it, and copies a stopped server's file", async () => {
   const dir = tempDir();
   const dbPath = join(dir, "parley.db");
   const backupPath = join(dir, "copy.db");
@@ -197,7 +205,10 @@ it("refuses to overwrite without --force, replaces with it, copies a stopped ser
       .get("lobby")
       ?.map((m) => m.text),
   ).toEqual(["one", "two"]);
+}, 60_000);
 
+it("names a missing database, a store that is not SQLite, and a FILE that is the store itself", async () => {
+  const dir = tempDir();
   const missing = join(dir, "nope.db");
   const target = join(dir, "never.db");
   const noDb = await runCli(["backup", target, "--store", `sqlite:${missing}`]);
@@ -210,18 +221,31 @@ it("refuses to overwrite without --force, replaces with it, copies a stopped ser
   expect(existsSync(missing)).toBe(false);
 
   const notSqlite = await runCli(["backup", target, "--store", "memory:"]);
-  expect(notSqlite.code).toBe(1);
-  expect(notSqlite.stderr).toBe(
-    "error: --store memory:: parley backup copies SQLite stores only (sqlite:PATH); back up Redis with its own persistence (BGSAVE, or the AOF file), and memory: keeps nothing to copy\n",
-  );
+  expect(notSqlite).toEqual({
+    code: 1,
+    stdout: "",
+    stderr:
+      "error: --store memory:: parley backup copies SQLite stores only (sqlite:PATH); back up Redis with its own persistence (BGSAVE, or the AOF file), and memory: keeps nothing to copy\n",
+  });
 
+  const dbPath = join(dir, "parley.db");
+  writeFileSync(dbPath, "not touched");
   const itself = await runCli(["backup", dbPath, "--store", `sqlite:${dbPath}`, "--force"]);
-  expect(itself.stderr).toBe(
-    `error: ${dbPath}: is the store's own file; back up to another file\n`,
-  );
-  expect(
-    roomsIn(dbPath)
-      .get("lobby")
-      ?.map((m) => m.text),
-  ).toEqual(["one", "two"]);
-});
+  expect(itself).toEqual({
+    code: 1,
+    stdout: "",
+    stderr: `error: ${dbPath}: is the store's own file; back up to another file\n`,
+  });
+  expect(readFileSync(dbPath, "utf8")).toBe("not touched");
+
+  const junk = join(dir, "junk.db");
+  writeFileSync(junk, "this is not a database, just some text long enough to have a header");
+  const notADb = await runCli(["backup", target, "--store", `sqlite:${junk}`]);
+  expect(notADb).toEqual({
+    code: 1,
+    stdout: "",
+    stderr: `error: --store sqlite:${junk}: not a SQLite database\n`,
+  });
+  expect(existsSync(target)).toBe(false);
+  expect(readdirSync(dir).sort()).toEqual(["junk.db", "parley.db"]);
+}, 60_000);

@@ -85,6 +85,10 @@ export class SqliteLog implements MessageLog {
       throw error;
     }
     try {
+      // A reader recovering the WAL index, or a checkpoint by another process,
+      // may hold a lock for a moment; wait briefly rather than fail an append
+      // (set first: switching to WAL needs a lock too).
+      this.db.pragma("busy_timeout = 1000");
       // Normal locking (the default): other processes may read the file and
       // take online backups while this one writes; in WAL mode they never block
       // the writer, nor it them.
@@ -93,9 +97,6 @@ export class SqliteLog implements MessageLog {
       // an acknowledged Send could be lost when the machine (not the process)
       // dies. FULL fsyncs the WAL once per group commit.
       this.db.pragma("synchronous = FULL");
-      // A reader recovering the WAL index, or a checkpoint by another process,
-      // may hold a lock for a moment; wait briefly rather than fail an append.
-      this.db.pragma("busy_timeout = 1000");
       this.db.exec(SQLITE_SCHEMA);
       this.db
         .prepare("INSERT OR IGNORE INTO store (key, value) VALUES ('incarnation', ?)")

@@ -72,6 +72,8 @@ export function runStep(
   child.stderr.setEncoding("utf8").on("data", (d: string) => {
     stderr += d;
   });
+  // A command that exits without reading its input closes the pipe: that is its business, not an error.
+  child.stdin.on("error", () => undefined);
   child.stdin.end(options.input ?? "");
   const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import { frameMessage } from "../wire/frame.js";
+import { frameMessage } from "../wire/envelope.js";
 import { opaqueMessage } from "../wire/opaque-message.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { QueuedEvent } from "../rooms/room-event.js";
-import { FRAME_PREFIX_BYTES, writeFramePrefix } from "./frame.js";
+import { FRAME_PREFIX_BYTES, writeFramePrefix } from "./envelope.js";
 
 /** The tag of `repeated RoomEvent events = 1`, length-delimited: (1 << 3) | 2. */
 const EVENTS_TAG = 0x0a;

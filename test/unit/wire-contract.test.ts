@@ -65,7 +65,7 @@ import {
   FrameReader,
   frameMessage,
   writeFramePrefix,
-} from "../../src/wire/frame.js";
+} from "../../src/wire/envelope.js";
 import { opaqueMessage } from "../../src/wire/opaque-message.js";
 import { encodeMessageEvent, encodeReadyEvent } from "../../src/wire/room-event.js";
 import { decodeSendRequest, encodeSendResponse } from "../../src/wire/send-codec.js";

@@ -9,9 +9,7 @@ import {
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse } from "@connectrpc/connect/protocol-grpc-web";
 import type { CallProtocol } from "../../calls/call-info.js";
-
-/** Bytes before every enveloped message: a flags byte and a 32-bit length. */
-const ENVELOPE_PREFIX = 5;
+import { readEnvelope } from "../../wire/envelope.js";
 
 /**
  * A connect-node response, watched so that once it is written the call's
@@ -73,7 +71,8 @@ function answeredError(
   }
   // A Connect unary success is the bare message; every other body ends in an envelope.
   if (protocol === "connect" && unary) return undefined;
-  const envelope = last === undefined ? undefined : unframe(last);
+  // connect-node writes each envelope in a chunk of its own.
+  const envelope = last === undefined ? undefined : readEnvelope(last);
   if (envelope === undefined) return undefined;
   if (protocol === "grpc-web" && (envelope.flags & trailerFlag) !== 0) {
     return findTrailerError(trailerParse(envelope.data));
@@ -82,15 +81,6 @@ function answeredError(
     return endStreamFromJson(envelope.data).error;
   }
   return undefined;
-}
-
-/** The one envelope a chunk holds (connect-node writes each in a chunk of its own), or undefined. */
-function unframe(chunk: Uint8Array): { flags: number; data: Uint8Array } | undefined {
-  if (chunk.length < ENVELOPE_PREFIX) return undefined;
-  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  const length = view.getUint32(1);
-  if (ENVELOPE_PREFIX + length !== chunk.length) return undefined;
-  return { flags: chunk[0] as number, data: chunk.subarray(ENVELOPE_PREFIX) };
 }
 
 function httpError(status: number): ConnectError {

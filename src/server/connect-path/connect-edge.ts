@@ -13,8 +13,8 @@ import {
 import { callError } from "../../calls/call-error.js";
 import { type CallInfo, peerOf, protocolOf } from "../../calls/call-info.js";
 import { admit, type CallPolicy } from "../../calls/call-policy.js";
-import { requestIdFrom } from "../../calls/request-id.js";
 import { closeReason } from "../close-reason.js";
+import { callInfoOf, headerValue } from "../edge/call-info.js";
 import type { NodeHandlerFn } from "../fallback-router.js";
 import type { RequestHandler } from "../one-port.js";
 import { watchOutcome } from "./call-outcome.js";
@@ -121,27 +121,21 @@ function contentTypeOf(req: NodeRequest): string {
 
 function callInfo(req: NodeRequest, method: DescMethod): CallInfo {
   const headers = req.headers;
-  const header = (name: string) => {
-    const value = headers[name];
-    return Array.isArray(value) ? value.join(", ") : value;
-  };
+  const header = (name: string) => headerValue(headers[name]);
   const getEncoding =
     req.method === "GET" ? new URL(req.url ?? "/", "http://x").searchParams.get("encoding") : null;
-  return {
+  return callInfoOf({
     method,
     ...protocolOf(header("content-type") ?? "", getEncoding),
     path: "connect",
     peer: peerOf(req.socket),
     header,
-    deadline: deadlineOf(header("grpc-timeout"), header("connect-timeout-ms")),
-    requestId: requestIdFrom(header("x-request-id")),
-    startedAt: performance.now(),
-    values: new Map(),
-  };
+    timeoutMs: timeoutOf(header("grpc-timeout"), header("connect-timeout-ms")),
+  });
 }
 
-/** The client's deadline, for policies; a malformed value is the protocol handler's to refuse. */
-function deadlineOf(
+/** The client's timeout, for policies; a malformed value is the protocol handler's to refuse. */
+function timeoutOf(
   grpcTimeout: string | undefined,
   connectTimeoutMs: string | undefined,
 ): number | undefined {
@@ -149,5 +143,5 @@ function deadlineOf(
     grpcTimeout !== undefined
       ? parseGrpcTimeout(grpcTimeout, Number.MAX_SAFE_INTEGER)
       : parseConnectTimeout(connectTimeoutMs ?? null, Number.MAX_SAFE_INTEGER);
-  return timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  return timeoutMs;
 }

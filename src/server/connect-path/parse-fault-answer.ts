@@ -12,9 +12,7 @@ import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import type { CallProtocol } from "../../calls/call-info.js";
 import { asClientFault, isParseFault } from "../../calls/parse-fault.js";
-
-/** Bytes before every enveloped message: a flags byte and a 32-bit length. */
-const PREFIX = 5;
+import { readEnvelope, writeEnvelope } from "../../wire/envelope.js";
 
 /**
  * connect-node's answer to a unary or server-streaming call with binary
@@ -91,16 +89,11 @@ function chunkFix(flag: number, rewrite: (data: Uint8Array) => Uint8Array | unde
   return (first) => {
     if (first.done === true) return first;
     const chunk = first.value;
-    if (chunk.length < PREFIX || (chunk[0] as number) !== flag) return first;
-    const length = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).readUInt32BE(1);
-    if (PREFIX + length !== chunk.length) return first;
-    const data = rewrite(chunk.subarray(PREFIX));
+    const envelope = readEnvelope(chunk);
+    if (envelope === undefined || envelope.flags !== flag) return first;
+    const data = rewrite(envelope.data);
     if (data === undefined) return first;
-    const out = Buffer.alloc(PREFIX + data.length);
-    out[0] = flag;
-    out.writeUInt32BE(data.length, 1);
-    out.set(data, PREFIX);
-    return { done: false, value: out };
+    return { done: false, value: writeEnvelope(flag, data) };
   };
 }
 

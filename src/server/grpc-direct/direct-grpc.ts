@@ -11,8 +11,8 @@ import { admit, type CallPolicy } from "../../calls/call-policy.js";
 import type { CallScope, MethodCore, ReplySink } from "../../calls/method-core.js";
 import { asClientFault } from "../../calls/parse-fault.js";
 import { toFrame } from "../../calls/reply.js";
-import { requestIdFrom } from "../../calls/request-id.js";
-import { FrameReader } from "../../wire/frame.js";
+import { FrameReader } from "../../wire/envelope.js";
+import { callInfoOf, headerValue } from "../edge/call-info.js";
 import type { Http2StreamTaker } from "../one-port.js";
 import { GrpcCall } from "./grpc-call.js";
 import { readSingleMessage } from "./request-reader.js";
@@ -240,10 +240,6 @@ function bidi(call: GrpcCall, route: Route, scope: CallScope, readMaxBytes: numb
   call.signal.addEventListener("abort", () => call.finish(call.signal.reason), { once: true });
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(", ") : value;
-}
-
 /**
  * A call's request headers, held while the policies decide and the call
  * starts, then dropped: an open stream would otherwise keep the whole
@@ -261,17 +257,13 @@ function callInfo(
   core: MethodCore,
   timeoutMs: number | undefined,
 ): CallInfo {
-  const headers = held.headers ?? {};
-  return {
+  return callInfoOf({
     method: core.method,
     protocol: "grpc",
     encoding: "proto",
     path: "direct",
     peer: peerOf(stream.session?.socket),
     header: (name) => headerValue(held.headers?.[name]),
-    deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
-    requestId: requestIdFrom(headerValue(headers["x-request-id"])),
-    startedAt: performance.now(),
-    values: new Map(),
-  };
+    timeoutMs,
+  });
 }

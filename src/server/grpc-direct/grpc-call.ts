@@ -1,11 +1,11 @@
 import type { ServerHttp2Stream } from "node:http2";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import { contentTypeProto, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { callError } from "../../calls/call-error.js";
 import { closeReason } from "../close-reason.js";
+import { CallSignal } from "../edge/call-signal.js";
 import { NO_SNIFF } from "../no-sniff.js";
 import { specGrpcMessage } from "../workarounds/grpc-message.js";
-import { unwatchShutdown, watchShutdown } from "../workarounds/shutdown-watch.js";
 
 /** What a call needs to know when it starts. */
 export interface CallStart {
@@ -27,12 +27,10 @@ export interface CallStart {
  * client was told (its cause kept for the log).
  */
 export class GrpcCall {
-  private readonly controller = new AbortController();
+  private readonly callSignal: CallSignal;
   private headersSent = false;
   private finished = false;
   private trailers: Record<string, string> = { "grpc-status": "0" };
-  private deadline: NodeJS.Timeout | undefined;
-  private readonly onShutdown: (reason: unknown) => void;
   private corked: Uint8Array[] | undefined;
   private settle: { resolve(): void; reject(error: unknown): void } | undefined;
   /** Settles when the call has finished; see the class comment. */
@@ -47,12 +45,11 @@ export class GrpcCall {
     });
     // A call refused by a policy finishes with nobody waiting on `done`.
     this.done.catch(() => undefined);
-    this.onShutdown = (reason) => this.abort(reason);
-    watchShutdown(start.shutdownSignal, this.onShutdown);
+    this.callSignal = new CallSignal(start.shutdownSignal);
     stream.once("close", () => {
       if (!this.finished) {
         const reason = closeReason(stream.rstCode);
-        this.abort(reason);
+        this.callSignal.clientGone(reason);
         // Nothing can be written any more; the handler's own finish() will find the stream gone.
         this.settle?.reject(reason);
       }
@@ -63,7 +60,7 @@ export class GrpcCall {
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.callSignal.signal;
   }
 
   /** True once finish() ran: nothing more is written. */
@@ -73,10 +70,7 @@ export class GrpcCall {
 
   /** Abort the call with DEADLINE_EXCEEDED after `timeoutMs`, as connect-node's deadline signal does. */
   setDeadline(timeoutMs: number): void {
-    const passed = () =>
-      this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
-    if (timeoutMs <= 0) passed();
-    else this.deadline = setTimeout(passed, timeoutMs);
+    this.callSignal.setDeadline(timeoutMs);
   }
 
   /**
@@ -114,11 +108,11 @@ export class GrpcCall {
     return new Promise((resolve) => {
       const done = () => {
         this.stream.off("drain", done);
-        this.controller.signal.removeEventListener("abort", done);
+        this.callSignal.signal.removeEventListener("abort", done);
         resolve();
       };
       this.stream.on("drain", done);
-      this.controller.signal.addEventListener("abort", done, { once: true });
+      this.callSignal.signal.addEventListener("abort", done, { once: true });
     });
   }
 
@@ -160,13 +154,8 @@ export class GrpcCall {
     });
   }
 
-  private abort(reason: unknown): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
-  }
-
   private release(): void {
-    clearTimeout(this.deadline);
-    unwatchShutdown(this.start.shutdownSignal, this.onShutdown);
+    this.callSignal.release();
   }
 }
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { FrameReader } from "../../wire/frame.js";
+import { FrameReader } from "../../wire/envelope.js";
 import type { GrpcCall } from "./grpc-call.js";
 
 /**

@@ -4,7 +4,7 @@ import {
   type Health,
   HealthCheckResponse_ServingStatus as Status,
 } from "../../../gen/health/v1/health_pb.js";
-import { unwatchShutdown, watchShutdown } from "../workarounds/shutdown-watch.js";
+import { unwatchShutdown, watchShutdown } from "../edge/shutdown-watch.js";
 import type { ServingState } from "./serving-state.js";
 
 /** How often a Watch stream looks at the state again (a store can go and come back). */

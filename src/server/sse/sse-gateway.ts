@@ -7,10 +7,10 @@ import { type CallInfo, peerOf } from "../../calls/call-info.js";
 import { admit, type CallPolicy } from "../../calls/call-policy.js";
 import type { ServerStreamCore } from "../../calls/method-core.js";
 import { toMessage } from "../../calls/reply.js";
-import { requestIdFrom } from "../../calls/request-id.js";
 import type { SubscribeFields } from "../../chat/subscribe.js";
+import { callInfoOf, headerValue } from "../edge/call-info.js";
+import { CallSignal } from "../edge/call-signal.js";
 import type { HttpRoute, NodeHandlerFn } from "../fallback-router.js";
-import { unwatchShutdown, watchShutdown } from "../workarounds/shutdown-watch.js";
 import { endFrame, eventFrame, keepAliveFrame, retryFrame } from "./sse-frames.js";
 
 /** Options of the SSE gateway. */
@@ -112,16 +112,14 @@ function stream(
       return;
     }
     // Aborted when the client goes away or the server shuts down.
-    const stop = new AbortController();
-    const onShutdown = (reason: unknown) => stop.abort(reason);
-    watchShutdown(options.shutdownSignal, onShutdown);
-    res.once("close", () => stop.abort(new ConnectError("the client went away", Code.Canceled)));
+    const stop = new CallSignal(options.shutdownSignal);
+    res.once("close", () => stop.clientGone());
     let readyId = sinceSeq;
     let ended = false;
     const end = (reason?: unknown) => {
       if (ended) return;
       ended = true;
-      unwatchShutdown(options.shutdownSignal, onShutdown);
+      stop.release();
       const error = reason === undefined ? undefined : callError(reason);
       if (!res.destroyed && !res.writableEnded) {
         if (error === undefined) res.end();
@@ -189,20 +187,17 @@ function callInfo(req: Req, url: URL): CallInfo {
     if (value === undefined && name === "authorization" && queryToken !== null) {
       return `Bearer ${queryToken}`;
     }
-    return Array.isArray(value) ? value.join(", ") : value;
+    return headerValue(value);
   };
-  return {
+  return callInfoOf({
     method: ChatService.method.subscribe,
     protocol: "sse",
     encoding: "json",
     path: "sse",
     peer: peerOf(req.socket),
     header,
-    deadline: undefined,
-    requestId: requestIdFrom(header("x-request-id")),
-    startedAt: performance.now(),
-    values: new Map(),
-  };
+    timeoutMs: undefined,
+  });
 }
 
 /** Last-Event-ID wins: EventSource reconnects to the same URL, ?since and all. */

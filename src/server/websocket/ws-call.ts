@@ -11,6 +11,7 @@ import {
   WS_REQUEST_WINDOW,
   WsFrameType,
 } from "../../wire/ws-frames.js";
+import { CallSignal } from "../edge/call-signal.js";
 
 /** What a call needs of the socket it runs on. */
 export interface CallLink {
@@ -38,7 +39,8 @@ const GRANT_EVERY = WS_REQUEST_WINDOW / 2;
  * or went away), as the call-policy chain expects.
  */
 export class WsCall implements ReplySink<unknown> {
-  private readonly controller = new AbortController();
+  /** Shutdown reaches the socket's calls through its session (each ends with END, then the socket closes). */
+  private readonly callSignal = new CallSignal();
   private finished = false;
   private halfClosed = false;
   private headersSent = false;
@@ -49,7 +51,6 @@ export class WsCall implements ReplySink<unknown> {
   private reader: RequestReader | undefined;
   private paused = false;
   private waiters: (() => void)[] = [];
-  private deadline: NodeJS.Timeout | undefined;
   private settle: { resolve(): void; reject(error: unknown): void } | undefined;
   /** Settles when the call has finished; see the class comment. */
   readonly done: Promise<void>;
@@ -66,19 +67,24 @@ export class WsCall implements ReplySink<unknown> {
     });
     // A call refused by a policy finishes with nobody waiting on `done`.
     this.done.catch(() => undefined);
+    // A passed deadline ends the call with END (close() aborts it too, after it has finished).
+    this.callSignal.signal.addEventListener(
+      "abort",
+      () => this.end(this.callSignal.signal.reason),
+      {
+        once: true,
+      },
+    );
   }
 
   /** Aborts when the call ends, however it ends; the reason says how. */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.callSignal.signal;
   }
 
   /** End the call with DEADLINE_EXCEEDED after `timeoutMs`, as connect-node's deadline does. */
   setDeadline(timeoutMs: number): void {
-    const passed = () =>
-      this.end(new ConnectError("the operation timed out", Code.DeadlineExceeded));
-    if (timeoutMs <= 0) passed();
-    else this.deadline = setTimeout(passed, timeoutMs);
+    this.callSignal.setDeadline(timeoutMs);
   }
 
   /** A MESSAGE frame from the client. */
@@ -165,13 +171,11 @@ export class WsCall implements ReplySink<unknown> {
 
   private close(error: ConnectError | undefined): void {
     this.finished = true;
-    clearTimeout(this.deadline);
+    this.callSignal.release();
     this.link.forget(this.id);
     this.pending.length = 0;
     this.wake();
-    if (!this.controller.signal.aborted) {
-      this.controller.abort(error ?? new ConnectError("the call is over", Code.Canceled));
-    }
+    this.callSignal.abort(error ?? new ConnectError("the call is over", Code.Canceled));
     if (error === undefined) this.settle?.resolve();
     else this.settle?.reject(error);
   }

@@ -3,7 +3,6 @@ import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import type { WebSocket } from "ws";
 import type { CallInfo } from "../../calls/call-info.js";
 import { admit, type CallPolicy } from "../../calls/call-policy.js";
-import { requestIdFrom } from "../../calls/request-id.js";
 import {
   decodeWsCredit,
   decodeWsFrame,
@@ -11,6 +10,7 @@ import {
   WsCloseCode,
   WsFrameType,
 } from "../../wire/ws-frames.js";
+import { callInfoOf } from "../edge/call-info.js";
 import { type CallLink, WsCall } from "./ws-call.js";
 import { readOpen } from "./ws-open.js";
 import type { WsRoute } from "./ws-route.js";
@@ -181,18 +181,15 @@ export class WsSession implements CallLink {
     const call = new WsCall(id, this, route.output, open.credit);
     this.calls.set(id, call);
     const held: { headers: Record<string, string> | undefined } = { headers: open.headers };
-    const info: CallInfo = {
+    const info: CallInfo = callInfoOf({
       method: route.core.method,
       protocol: "websocket",
       encoding: "proto",
       path: "websocket",
       peer: this.peer,
       header: (name) => held.headers?.[name],
-      deadline: open.timeoutMs === undefined ? undefined : Date.now() + open.timeoutMs,
-      requestId: requestIdFrom(open.headers["x-request-id"]),
-      startedAt: performance.now(),
-      values: new Map(),
-    };
+      timeoutMs: open.timeoutMs,
+    });
     if (open.timeoutMs !== undefined) call.setDeadline(open.timeoutMs);
     admit(
       this.context.policies,

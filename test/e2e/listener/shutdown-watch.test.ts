@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { unwatchShutdown, watchShutdown } from "../../../src/server/workarounds/shutdown-watch.js";
+import { unwatchShutdown, watchShutdown } from "../../../src/server/edge/shutdown-watch.js";
 
 describe("watchShutdown", () => {
   it("tells every watcher still watching, once, with the signal's reason", () => {

@@ -1,7 +1,38 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
+/**
+ * The 5-byte envelope of gRPC, gRPC-Web and Connect streams, in one module:
+ * writing it (replies of the direct gRPC path), splitting a request body into
+ * messages (FrameReader), and reading one whole envelope (what the connect
+ * path inspects of connect-node's answers). It lives in wire/ rather than
+ * server/edge/ because calls/reply.ts, below the edge, frames replies too.
+ */
+
 /** Bytes before every gRPC message: a flags byte and a 32-bit big-endian length. */
 export const FRAME_PREFIX_BYTES = 5;
+
+/** One envelope: its flags byte and the data after the prefix. */
+export interface Envelope {
+  readonly flags: number;
+  readonly data: Uint8Array;
+}
+
+/** The envelope `chunk` holds when it holds exactly one whole envelope, else undefined. */
+export function readEnvelope(chunk: Uint8Array): Envelope | undefined {
+  if (chunk.length < FRAME_PREFIX_BYTES) return undefined;
+  const length = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(1);
+  if (FRAME_PREFIX_BYTES + length !== chunk.length) return undefined;
+  return { flags: chunk[0] as number, data: chunk.subarray(FRAME_PREFIX_BYTES) };
+}
+
+/** `data` in one envelope flagged `flags`. */
+export function writeEnvelope(flags: number, data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + data.length);
+  out[0] = flags;
+  out.writeUInt32BE(data.length, 1);
+  out.set(data, FRAME_PREFIX_BYTES);
+  return out;
+}
 
 /** Fill in the prefix of an uncompressed message whose bytes follow at offset 5. */
 export function writeFramePrefix(frame: Buffer): Buffer {

@@ -59,13 +59,13 @@ import {
   decodeEchoRequestText,
   encodeEchoResponse,
 } from "../../src/wire/echo-codec.js";
-import { encodeEventBatch, eventBatchFrame } from "../../src/wire/event-batch.js";
 import {
   FRAME_PREFIX_BYTES,
   FrameReader,
   frameMessage,
   writeFramePrefix,
 } from "../../src/wire/envelope.js";
+import { encodeEventBatch, eventBatchFrame } from "../../src/wire/event-batch.js";
 import { opaqueMessage } from "../../src/wire/opaque-message.js";
 import { encodeMessageEvent, encodeReadyEvent } from "../../src/wire/room-event.js";
 import { decodeSendRequest, encodeSendResponse } from "../../src/wire/send-codec.js";

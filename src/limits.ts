@@ -58,7 +58,7 @@ function quoted(s: string): string {
 // field's name ("room: is required"), or undefined when the value keeps the limit.
 
 /** A room name: 1-64 of a-z 0-9 _ -, starting with a letter or digit. */
-export function checkRoom(room: string): string | undefined {
+export function checkRoomName(room: string): string | undefined {
   if (room.length === 0) return "is required";
   if (room.length > LIMITS.roomMaxChars || !ROOM_NAME_PATTERN.test(room)) {
     return `must be 1-${LIMITS.roomMaxChars} characters of a-z, 0-9, _ and -, starting with a letter or digit (got ${quoted(room)})`;

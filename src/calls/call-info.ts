@@ -4,11 +4,11 @@ import type { DescMethod } from "@bufbuild/protobuf";
 export type CallProtocol = "connect" | "grpc" | "grpc-web" | "sse" | "websocket";
 
 /**
- * Which of the server's paths answers a call: connect-node's pipeline, the
+ * Which adapter answers a call (not a URL path): connect-node's pipeline, the
  * direct gRPC adapter (src/server/grpc-direct), the SSE gateway or the
  * WebSocket endpoint (src/server/websocket).
  */
-export type CallPath = "connect" | "direct" | "sse" | "websocket";
+export type CallAdapter = "connect" | "direct" | "sse" | "websocket";
 
 /**
  * What every call policy sees of a call, whatever its protocol and path.
@@ -20,7 +20,8 @@ export interface CallInfo {
   readonly protocol: CallProtocol;
   /** "proto" for binary messages, "json" for JSON ones (SSE: "json"). */
   readonly encoding: "proto" | "json";
-  readonly path: CallPath;
+  /** The adapter that received the call; the request log writes it as `path`. */
+  readonly adapter: CallAdapter;
   /** The client's address and port as the socket sees them, e.g. "127.0.0.1:53122". */
   readonly peer: string;
   /**

@@ -1,6 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { CallInfo } from "./call-info.js";
-import type { Response } from "./reply.js";
+import type { CoreReply } from "./reply.js";
 
 /**
  * What a core knows of the call it serves: who and what (for policies'
@@ -17,7 +17,7 @@ export interface CallScope {
 /** Where a streaming core writes its responses. */
 export interface ReplySink<O> {
   /** Write one response; false when the consumer's buffer is full (wait for drained() before producing more). */
-  send(response: Response<O>): boolean;
+  send(response: CoreReply<O>): boolean;
   /** Resolves when the consumer can take more, or has gone. */
   drained(): Promise<void>;
   /** The stream is over: OK without an error, otherwise that error. Later calls do nothing. */
@@ -36,7 +36,7 @@ export interface RequestSink<I> {
 export interface UnaryCore<I, O> {
   readonly kind: "unary";
   readonly method: DescMethod;
-  run(request: I, scope: CallScope): Promise<Response<O>>;
+  run(request: I, scope: CallScope): Promise<CoreReply<O>>;
 }
 
 /** A server-streaming method's behaviour: it writes to the sink until it ends it. */
@@ -51,7 +51,7 @@ export interface ServerStreamCore<I, O> {
 export interface ClientStreamCore<I, O> {
   readonly kind: "client_streaming";
   readonly method: DescMethod;
-  run(requests: AsyncIterable<I>, scope: CallScope): Promise<Response<O>>;
+  run(requests: AsyncIterable<I>, scope: CallScope): Promise<CoreReply<O>>;
 }
 
 /** A bidirectional method's behaviour, in push mode both ways. */

@@ -1,5 +1,5 @@
 import type { ReplySink } from "./method-core.js";
-import type { Response } from "./reply.js";
+import type { CoreReply } from "./reply.js";
 
 /**
  * A push-mode core's responses as an async iterable, for consumers that pull
@@ -13,8 +13,8 @@ import type { Response } from "./reply.js";
 export async function* pullReplies<O>(
   start: (sink: ReplySink<O>) => void,
   onStop: () => void,
-): AsyncGenerator<Response<O>> {
-  const waiting: Response<O>[] = [];
+): AsyncGenerator<CoreReply<O>> {
+  const waiting: CoreReply<O>[] = [];
   let ending: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
   let taken: (() => void) | undefined;

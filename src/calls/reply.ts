@@ -26,13 +26,13 @@ export class Reply<O> {
   ) {}
 }
 
-/** What a method core answers: a message, or a Reply carrying its own bytes. */
-export type Response<O> = O | Reply<O>;
+/** What a method core answers: a message, or a Reply carrying its own bytes (not the fetch Response). */
+export type CoreReply<O> = O | Reply<O>;
 
 /** The response for a connect-node handler: binary clients get the Reply's own bytes, JSON clients the message. */
 export function toConnectResponse<S extends DescMessage>(
   schema: S,
-  response: Response<MessageShape<S>>,
+  response: CoreReply<MessageShape<S>>,
   binary: boolean,
 ): MessageShape<S> {
   if (!(response instanceof Reply)) return response;
@@ -42,7 +42,7 @@ export function toConnectResponse<S extends DescMessage>(
 /** The response as one uncompressed gRPC frame. */
 export function toFrame<S extends DescMessage>(
   schema: S,
-  response: Response<MessageShape<S>>,
+  response: CoreReply<MessageShape<S>>,
 ): Uint8Array {
   if (!(response instanceof Reply)) {
     // Cores may answer with an init object, as connect-node's handlers may.
@@ -53,6 +53,6 @@ export function toFrame<S extends DescMessage>(
 }
 
 /** The response as a protobuf-es message, for consumers in this process (the SSE gateway). */
-export function toMessage<O>(response: Response<O>): O {
+export function toMessage<O>(response: CoreReply<O>): O {
   return response instanceof Reply ? response.message() : response;
 }

@@ -10,7 +10,8 @@ function describe(call: CallInfo, code: string) {
     method: `${call.method.parent.typeName}/${call.method.name}`,
     protocol: call.protocol,
     encoding: call.encoding,
-    path: call.path,
+    // The log key stays "path", as log readers know it; the field is the adapter.
+    path: call.adapter,
     peer: call.peer,
     code,
     durationMs: Math.round((performance.now() - call.startedAt) * 100) / 100,

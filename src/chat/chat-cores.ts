@@ -11,7 +11,7 @@ import type { MessageLog } from "../store/message-log.js";
 import { chatCore } from "./chat-stream.js";
 import { echoCore } from "./echo.js";
 import { readHistory } from "./history.js";
-import { runListener } from "./listener.js";
+import { runListener } from "./listener-stream.js";
 import { loginCore } from "./login.js";
 import { presenceCores } from "./presence.js";
 import { sendCore } from "./send-message.js";

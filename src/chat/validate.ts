@@ -1,5 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { checkAuthor, checkClientMessageId, checkEpoch, checkRoom, checkText } from "../limits.js";
+import {
+  checkAuthor,
+  checkClientMessageId,
+  checkEpoch,
+  checkRoomName,
+  checkText,
+} from "../limits.js";
 
 /** An INVALID_ARGUMENT error whose message starts with the offending field. */
 export function invalidArgument(field: string, problem: string): ConnectError {
@@ -13,7 +19,7 @@ function refuse(field: string, problem: string | undefined): void {
 
 /** A room name: 1-64 of a-z 0-9 _ -, starting with a letter or digit. */
 export function validRoom(field: string, value: string): string {
-  refuse(field, checkRoom(value));
+  refuse(field, checkRoomName(value));
   return value;
 }
 

@@ -1,5 +1,5 @@
 import type { CallInfo } from "../calls/call-info.js";
-import { type Access, authorFor, checkRoom, identityOf } from "./identity.js";
+import { type Access, authorFor, authorizeRoom, identityOf } from "./identity.js";
 import type { UserLimits } from "./user-limits.js";
 
 /**
@@ -20,7 +20,7 @@ export interface Gate {
 /** The gate for a server; `limits` undefined when it checks no identity. */
 export function createGate(limits: UserLimits | undefined): Gate {
   return {
-    room: checkRoom,
+    room: authorizeRoom,
     author: authorFor,
     take(call, kind) {
       const identity = identityOf(call);

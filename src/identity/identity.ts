@@ -42,7 +42,7 @@ export function allowsRoom(identity: Identity, room: string): boolean {
  * Refuse the call unless its identity may `access` the room: the scope for
  * it, and the room among the token's rooms. PERMISSION_DENIED names both.
  */
-export function checkRoom(call: CallInfo, room: string, access: Access): void {
+export function authorizeRoom(call: CallInfo, room: string, access: Access): void {
   const identity = identityOf(call);
   if (identity === undefined) return;
   checkScope(identity, access);

@@ -1,4 +1,4 @@
-import { checkAuthor, checkRoom, checkText, codePoints, LIMITS } from "../../src/limits.js";
+import { checkAuthor, checkRoomName, checkText, codePoints, LIMITS } from "../../src/limits.js";
 
 // The contract's rules, checked in the page too so a person is told before
 // sending. Whether a value passes is decided by src/limits.ts, the module the
@@ -6,7 +6,7 @@ import { checkAuthor, checkRoom, checkText, codePoints, LIMITS } from "../../src
 
 /** Why a room name is refused, or undefined when it is fine. */
 export function roomProblem(room: string): string | undefined {
-  if (checkRoom(room) === undefined) return undefined;
+  if (checkRoomName(room) === undefined) return undefined;
   return `Room names are 1-${LIMITS.roomMaxChars} characters of a-z, 0-9, _ and -, starting with a letter or digit.`;
 }
 

@@ -42,7 +42,7 @@ function infoFromContext(ctx: HandlerContext): CallInfo {
       ctx.requestHeader.get("content-type") ?? "",
       ctx.requestMethod === "GET" ? new URL(ctx.url).searchParams.get("encoding") : null,
     ),
-    path: "connect",
+    adapter: "connect",
     peer: "in-process",
     header: (name) => ctx.requestHeader.get(name) ?? undefined,
     timeoutMs: ctx.timeoutMs(),

@@ -127,7 +127,7 @@ function callInfo(req: NodeRequest, method: DescMethod): CallInfo {
   return callInfoOf({
     method,
     ...protocolOf(header("content-type") ?? "", getEncoding),
-    path: "connect",
+    adapter: "connect",
     peer: peerOf(req.socket),
     header,
     timeoutMs: timeoutOf(header("grpc-timeout"), header("connect-timeout-ms")),

@@ -1,5 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { CallInfo, CallPath, CallProtocol } from "../../calls/call-info.js";
+import type { CallAdapter, CallInfo, CallProtocol } from "../../calls/call-info.js";
 import { requestIdFrom } from "../../calls/request-id.js";
 
 /** What an adapter knows of a call when it arrives, in its transport's own terms. */
@@ -7,7 +7,7 @@ export interface CallArrival {
   readonly method: DescMethod;
   readonly protocol: CallProtocol;
   readonly encoding: "proto" | "json";
-  readonly path: CallPath;
+  readonly adapter: CallAdapter;
   /** The client's address and port (peerOf), or "in-process". */
   readonly peer: string;
   /** A request header by lower-case name; undefined when absent. */
@@ -29,7 +29,7 @@ export function callInfoOf(arrival: CallArrival): CallInfo {
     method: arrival.method,
     protocol: arrival.protocol,
     encoding: arrival.encoding,
-    path: arrival.path,
+    adapter: arrival.adapter,
     peer: arrival.peer,
     header: arrival.header,
     deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,

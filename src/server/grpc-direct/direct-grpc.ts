@@ -261,7 +261,7 @@ function callInfo(
     method: core.method,
     protocol: "grpc",
     encoding: "proto",
-    path: "direct",
+    adapter: "direct",
     peer: peerOf(stream.session?.socket),
     header: (name) => headerValue(held.headers?.[name]),
     timeoutMs,

@@ -193,7 +193,7 @@ function callInfo(req: Req, url: URL): CallInfo {
     method: ChatService.method.subscribe,
     protocol: "sse",
     encoding: "json",
-    path: "sse",
+    adapter: "sse",
     peer: peerOf(req.socket),
     header,
     timeoutMs: undefined,

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { callError } from "../../calls/call-error.js";
 import type { ReplySink } from "../../calls/method-core.js";
-import { Reply, type Response } from "../../calls/reply.js";
+import { type CoreReply, Reply } from "../../calls/reply.js";
 import {
   encodeWsCredit,
   encodeWsFrame,
@@ -136,7 +136,7 @@ export class WsCall implements ReplySink<unknown> {
   }
 
   /** ReplySink: one response; false once the client's credit is used up. */
-  send(response: Response<unknown>): boolean {
+  send(response: CoreReply<unknown>): boolean {
     if (this.finished) return true;
     this.sendHeaders();
     this.link.write(encodeWsFrame(WsFrameType.responseMessage, this.id, this.bytes(response)));
@@ -186,7 +186,7 @@ export class WsCall implements ReplySink<unknown> {
     this.link.write(encodeWsJsonFrame(WsFrameType.headers, this.id, {}));
   }
 
-  private bytes(response: Response<unknown>): Uint8Array {
+  private bytes(response: CoreReply<unknown>): Uint8Array {
     if (response instanceof Reply) return response.bytes();
     // Cores may answer with an init object, as connect-node's handlers may.
     const message = isMessage(response, this.output)

@@ -185,7 +185,7 @@ export class WsSession implements CallLink {
       method: route.core.method,
       protocol: "websocket",
       encoding: "proto",
-      path: "websocket",
+      adapter: "websocket",
       peer: this.peer,
       header: (name) => held.headers?.[name],
       timeoutMs: open.timeoutMs,

@@ -23,7 +23,7 @@ import {
 const REFUSAL = "refused by the test policy";
 const seen: string[] = [];
 const refuseMarked: CallPolicy = async (call, next) => {
-  seen.push(`${call.method.name} ${call.protocol} ${call.encoding} ${call.path}`);
+  seen.push(`${call.method.name} ${call.protocol} ${call.encoding} ${call.adapter}`);
   if (call.header("x-refuse") !== undefined) {
     throw new ConnectError(REFUSAL, Code.PermissionDenied);
   }

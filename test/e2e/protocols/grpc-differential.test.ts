@@ -303,7 +303,7 @@ describe("the direct gRPC path answers exactly as connect-node", () => {
       {
         policies: [
           async (call, next) => {
-            paths.push(`${call.method.name} ${call.path}`);
+            paths.push(`${call.method.name} ${call.adapter}`);
             await next();
           },
         ],

@@ -22,10 +22,10 @@ const seen: string[] = [];
 const record: CallPolicy = async (call, next) => {
   try {
     await next();
-    seen.push(`${call.method.name} ${call.protocol} ${call.path} ${call.peer} ok`);
+    seen.push(`${call.method.name} ${call.protocol} ${call.adapter} ${call.peer} ok`);
   } catch (error) {
     seen.push(
-      `${call.method.name} ${call.protocol} ${call.path} ${call.peer} ${ConnectError.from(error).code}`,
+      `${call.method.name} ${call.protocol} ${call.adapter} ${call.peer} ${ConnectError.from(error).code}`,
     );
     throw error;
   }

@@ -1,5 +1,14 @@
-import type { QueuedEvent } from "../rooms/room-event.js";
 import { FRAME_PREFIX_BYTES, writeFramePrefix } from "./envelope.js";
+
+/**
+ * An event already encoded as the `events` field's bytes. The room hub's
+ * queued events have this shape; wire/ names only what it reads, so data
+ * flows down (rooms import wire, never the other way).
+ */
+export interface EncodedEvent {
+  /** The RoomEvent's encoding, with its length prefix, without the field's tag. */
+  readonly field: Uint8Array;
+}
 
 /** The tag of `repeated RoomEvent events = 1`, length-delimited: (1 << 3) | 2. */
 const EVENTS_TAG = 0x0a;
@@ -10,7 +19,7 @@ const EVENTS_TAG = 0x0a;
  * their only field), after `headroom` bytes left free for a frame prefix.
  * Nothing is encoded again: each event's bytes are copied once.
  */
-export function encodeEventBatch(batch: readonly QueuedEvent[], headroom = 0): Buffer {
+export function encodeEventBatch(batch: readonly EncodedEvent[], headroom = 0): Buffer {
   let length = headroom + batch.length;
   for (const q of batch) length += q.field.length;
   const out = Buffer.allocUnsafe(length);
@@ -29,10 +38,10 @@ export function encodeEventBatch(batch: readonly QueuedEvent[], headroom = 0): B
  * and shared (a stream never modifies what it writes). Batches differ per
  * subscriber and are framed for each.
  */
-const singleEventFrames = new WeakMap<QueuedEvent, Buffer>();
+const singleEventFrames = new WeakMap<EncodedEvent, Buffer>();
 
 /** The batch as one uncompressed length-prefixed message (gRPC and Connect streams frame alike). */
-export function eventBatchFrame(batch: readonly QueuedEvent[]): Buffer {
+export function eventBatchFrame(batch: readonly EncodedEvent[]): Buffer {
   const only = batch.length === 1 ? batch[0] : undefined;
   if (only === undefined) return writeFramePrefix(encodeEventBatch(batch, FRAME_PREFIX_BYTES));
   let frame = singleEventFrames.get(only);

@@ -1,5 +1,6 @@
 import * as http2 from "node:http2";
-import { closeAfterPing } from "./close-after-ping.js";
+import type * as net from "node:net";
+import { closeAfterPing, closeFinished } from "./close-after-ping.js";
 
 /** Idle limits of the HTTP/2 server. */
 export interface Http2IdleLimits {
@@ -27,6 +28,14 @@ export interface Http2IdleLimits {
  */
 export function limitHttp2Idle(h2: http2.Http2Server, limits: Http2IdleLimits): Http2Idle {
   const server: ServerIdle = { idleMs: limits.idleConnectionMs, draining: false };
+  // Node's own 'connection' listener (registered first) creates the session
+  // and emits 'session' synchronously; this one then pairs it with its raw
+  // socket, the only handle that can end the connection (closeFinished).
+  let created: SessionIdle | undefined;
+  h2.on("connection", (socket: net.Socket) => {
+    if (created !== undefined) created.socket = socket;
+    created = undefined;
+  });
   h2.on("stream", watchRequestIdle(limits.requestIdleMs));
   h2.on("session", (session: http2.ServerHttp2Session) => {
     const state: SessionIdle = {
@@ -34,11 +43,13 @@ export function limitHttp2Idle(h2: http2.Http2Server, limits: Http2IdleLimits): 
       open: 0,
       peerLeft: false,
       timer: undefined,
+      socket: undefined,
       // The one closure a session needs (a stream's 'close' cannot reach its
       // session: Node unlinks it first); shared by all its streams.
       streamClosed: () => streamClosed(session, state),
     };
     sessions.set(session, state);
+    created = state;
     session.once("goaway", peerGoaway);
     session.on("stream", streamOpened);
     session.once("close", sessionClosed);
@@ -79,6 +90,8 @@ interface SessionIdle {
   open: number;
   peerLeft: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** The connection's own socket (undefined until paired), see limitHttp2Idle. */
+  socket: net.Socket | undefined;
   streamClosed: () => void;
 }
 
@@ -96,7 +109,7 @@ function disarmIdle(state: SessionIdle): void {
 }
 
 function closeIdle(session: http2.ServerHttp2Session): void {
-  if (!session.closed && !session.destroyed) session.close();
+  if (!session.closed && !session.destroyed) closeFinished(session, sessions.get(session)?.socket);
 }
 
 function streamClosed(session: http2.ServerHttp2Session, state: SessionIdle): void {
@@ -108,7 +121,7 @@ function streamClosed(session: http2.ServerHttp2Session, state: SessionIdle): vo
 }
 
 function closeWhenIdle(session: http2.ServerHttp2Session, state: SessionIdle): void {
-  closeAfterPing(session, () => state.open === 0);
+  closeAfterPing(session, state.socket, () => state.open === 0);
 }
 
 function peerGoaway(this: http2.ServerHttp2Session, code: number): void {

@@ -39,10 +39,11 @@ export const GOAWAY_READ_MS = 1000;
 /**
  * Close a session that has no open stream and never will: GOAWAY, then, once
  * a PING sent after it is answered (the peer has read the GOAWAY) or after
- * GOAWAY_READ_MS, destroy it and its socket. session.close() alone leaves the socket to the
- * peer, and a peer that keeps its connection after a GOAWAY (grpc C-core,
- * Python's and others' channels, do) held the process until the shutdown
- * deadline: 9.7 s of --shutdown-ms 10000 with 20 idle Python channels.
+ * GOAWAY_READ_MS, destroy it and its socket. session.close() alone leaves
+ * the socket to the peer, and a peer that keeps its connection after a
+ * GOAWAY (grpc C-core: Python's and others' channels) held the process
+ * until the shutdown deadline: 9.7 s of --shutdown-ms 10000 with 20 idle
+ * Python channels.
  */
 export function closeFinished(
   session: http2.ServerHttp2Session,

@@ -190,7 +190,8 @@ export async function startParley(
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
-    const deadline = Date.now() + config.shutdownMs - 250;
+    const started = Date.now();
+    const deadline = started + config.shutdownMs - 250;
     server.stopAccepting();
     shutdown.abort(
       new ConnectError("server is shutting down; resume from your last seq", Code.Unavailable),
@@ -199,7 +200,12 @@ export async function startParley(
     while (server.openConnections > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    if (server.openConnections > 0) {
+    if (server.openConnections === 0) {
+      logger.info(
+        { ms: Date.now() - started },
+        "every connection closed before the shutdown deadline",
+      );
+    } else {
       logger.warn(
         { connections: server.openConnections },
         "closing connections still open at the shutdown deadline",

@@ -1,12 +1,27 @@
 import type * as http2 from "node:http2";
 import type * as net from "node:net";
+import { closeOnceFlushed } from "./close-socket.js";
+
+/**
+ * How long the PING may go unanswered before the session is closed anyway.
+ * A client that reads answers within a round trip; an idle grpc C-core
+ * channel (Python's grpcio) does not read its connection at all until its
+ * next call, so it never answers, and it would otherwise hold the process
+ * until --shutdown-ms. Everything sent before the PING was written first, and
+ * the socket is ended (FIN after the data), not reset, so such a client still
+ * reads every answer when it next looks.
+ */
+export const PING_BOUND_MS = 1000;
 
 /**
  * Close a session for shutdown once a PING sent now has been answered, if it
  * is still `idle()` then: the peer answers a PING only after reading every
  * frame sent before it, so it holds its last responses whole before the
- * GOAWAY. A session with streams open again by then is left for the next
- * time it has none.
+ * GOAWAY. A PING left unanswered for PING_BOUND_MS counts as answered. A
+ * session with streams open again by then is left for the next
+ * time it has none. The session's `socket` is then destroyed once the GOAWAY
+ * has been flushed (closeOnceFlushed): Node's graceful close only ends it and
+ * waits for the client to end its side, which grpc C-core never does.
  *
  * Why not session.close() at once, as Node suggests: a GOAWAY makes a Node
  * client answer with its own GOAWAY, on which Node closes the server session
@@ -25,49 +40,26 @@ export function closeAfterPing(
   // A session the peer's own GOAWAY closed is ended by Node once its streams have.
   if (session.destroyed || session.closed) return;
   const answered = () => {
-    if (!session.destroyed && !session.closed && idle()) closeFinished(session, socket);
+    clearTimeout(bound);
+    if (!session.destroyed && !session.closed && idle()) closeSession(session, socket);
   };
-  if (!pinged(session, answered)) answered();
+  const bound = setTimeout(answered, PING_BOUND_MS);
+  bound.unref();
+  try {
+    if (!session.ping(answered)) answered();
+  } catch {
+    answered();
+  }
 }
 
 /**
- * Longest wait for a peer to read a GOAWAY before its socket is closed
- * anyway: a peer that stopped reading must not hold a shutdown.
+ * Close a session with no open stream (GOAWAY NO_ERROR), then its socket once
+ * the GOAWAY has been flushed, rather than when the client hangs up.
  */
-export const GOAWAY_READ_MS = 1000;
-
-/**
- * Close a session that has no open stream and never will: GOAWAY, then, once
- * a PING sent after it is answered (the peer has read the GOAWAY) or after
- * GOAWAY_READ_MS, destroy it and its socket. session.close() alone leaves
- * the socket to the peer, and a peer that keeps its connection after a
- * GOAWAY (grpc C-core: Python's and others' channels) held the process
- * until the shutdown deadline: 9.7 s of --shutdown-ms 10000 with 20 idle
- * Python channels.
- */
-export function closeFinished(
+export function closeSession(
   session: http2.ServerHttp2Session,
   socket: net.Socket | undefined,
 ): void {
   session.close();
-  if (session.destroyed) return;
-  const timer = setTimeout(destroy, GOAWAY_READ_MS);
-  function destroy() {
-    clearTimeout(timer);
-    if (!session.destroyed) session.destroy();
-    // session.destroy() only half-closes the socket and waits for the peer's
-    // FIN, which grpcio sent about 5 s later: nothing is left to say on it.
-    // (The raw socket: session.socket refuses destroy().)
-    socket?.destroy();
-  }
-  if (!pinged(session, destroy)) destroy();
-}
-
-/** Send a PING whose answer (or failure) calls `then`; false when none could be sent. */
-function pinged(session: http2.ServerHttp2Session, then: () => void): boolean {
-  try {
-    return session.ping(() => then());
-  } catch {
-    return false;
-  }
+  if (socket !== undefined) closeOnceFlushed(socket);
 }

@@ -1,11 +1,13 @@
 import type * as http from "node:http";
 import type * as net from "node:net";
+import { closeOnceFlushed } from "./close-socket.js";
 
 /**
  * HTTP/1.1 keep-alive connections handed over by the sniffer are unknown to
  * http.Server's own idle tracking (it starts only when that server listens),
  * so count open requests per socket here: after closeWhenIdle(), idle sockets
- * end now and busy ones end when their last response does.
+ * end now and busy ones end when their last response does. An ended socket is
+ * destroyed once its end is flushed: a keep-alive client need not hang up.
  */
 export function trackIdleHttp1(h1: http.Server) {
   const openRequests = new Map<net.Socket, number>();
@@ -19,7 +21,7 @@ export function trackIdleHttp1(h1: http.Server) {
     res.once("close", () => {
       const left = (openRequests.get(socket) ?? 1) - 1;
       openRequests.set(socket, left);
-      if (left === 0 && closing) socket.end();
+      if (left === 0 && closing) endSocket(socket);
     });
   });
   return {
@@ -33,7 +35,12 @@ export function trackIdleHttp1(h1: http.Server) {
     },
     closeWhenIdle() {
       closing = true;
-      for (const [socket, open] of openRequests) if (open === 0) socket.end();
+      for (const [socket, open] of openRequests) if (open === 0) endSocket(socket);
     },
   };
+}
+
+function endSocket(socket: net.Socket): void {
+  socket.end();
+  closeOnceFlushed(socket);
 }

@@ -1,6 +1,7 @@
 import * as http2 from "node:http2";
 import type * as net from "node:net";
-import { closeAfterPing, closeFinished } from "./close-after-ping.js";
+import { closeAfterPing, closeSession } from "./close-after-ping.js";
+import { trackSessionSockets } from "./session-sockets.js";
 
 /** Idle limits of the HTTP/2 server. */
 export interface Http2IdleLimits {
@@ -24,32 +25,25 @@ export interface Http2IdleLimits {
  * for the client to close the socket, which a client that went quiet never does.
  *
  * Once shutdown begins (drain), a session with no open stream is closed
- * after a PING round trip instead of after the idle timeout.
+ * after a PING round trip instead of after the idle timeout. Either way the
+ * server then closes the socket itself once its GOAWAY is flushed.
  */
 export function limitHttp2Idle(h2: http2.Http2Server, limits: Http2IdleLimits): Http2Idle {
   const server: ServerIdle = { idleMs: limits.idleConnectionMs, draining: false };
-  // Node's own 'connection' listener (registered first) creates the session
-  // and emits 'session' synchronously; this one then pairs it with its raw
-  // socket, the only handle that can end the connection (closeFinished).
-  let created: SessionIdle | undefined;
-  h2.on("connection", (socket: net.Socket) => {
-    if (created !== undefined) created.socket = socket;
-    created = undefined;
-  });
+  const socketOf = trackSessionSockets(h2);
   h2.on("stream", watchRequestIdle(limits.requestIdleMs));
   h2.on("session", (session: http2.ServerHttp2Session) => {
     const state: SessionIdle = {
       server,
+      socket: socketOf(session),
       open: 0,
       peerLeft: false,
       timer: undefined,
-      socket: undefined,
       // The one closure a session needs (a stream's 'close' cannot reach its
       // session: Node unlinks it first); shared by all its streams.
       streamClosed: () => streamClosed(session, state),
     };
     sessions.set(session, state);
-    created = state;
     session.once("goaway", peerGoaway);
     session.on("stream", streamOpened);
     session.once("close", sessionClosed);
@@ -87,18 +81,18 @@ interface ServerIdle {
 /** What limitHttp2Idle keeps per session; listeners shared by all sessions find it here. */
 interface SessionIdle {
   server: ServerIdle;
+  /** The socket under the session, closed by the server once the session is closed. */
+  socket: net.Socket | undefined;
   open: number;
   peerLeft: boolean;
   timer: NodeJS.Timeout | undefined;
-  /** The connection's own socket (undefined until paired), see limitHttp2Idle. */
-  socket: net.Socket | undefined;
   streamClosed: () => void;
 }
 
 const sessions = new WeakMap<http2.ServerHttp2Session, SessionIdle>();
 
 function armIdle(session: http2.ServerHttp2Session, state: SessionIdle): void {
-  state.timer = setTimeout(closeIdle, state.server.idleMs, session);
+  state.timer = setTimeout(closeIdle, state.server.idleMs, session, state);
   state.timer.unref();
 }
 
@@ -108,8 +102,8 @@ function disarmIdle(state: SessionIdle): void {
   state.timer = undefined;
 }
 
-function closeIdle(session: http2.ServerHttp2Session): void {
-  if (!session.closed && !session.destroyed) closeFinished(session, sessions.get(session)?.socket);
+function closeIdle(session: http2.ServerHttp2Session, state: SessionIdle): void {
+  if (!session.closed && !session.destroyed) closeSession(session, state.socket);
 }
 
 function streamClosed(session: http2.ServerHttp2Session, state: SessionIdle): void {

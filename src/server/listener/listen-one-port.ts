@@ -9,6 +9,7 @@ import { dispatchingServer } from "./dispatch.js";
 import { guardHandler, guardStreamTaker, logHandlerError } from "./guard-handler.js";
 import { createHttp1Server } from "./http1-server.js";
 import { limitHttp2Idle } from "./http2-idle.js";
+import { handOverCheckingPreface } from "./refused-preface.js";
 import type { ListenOptions, OnePortServer, RequestHandler } from "./types.js";
 import { serveUpgradeAsRequest } from "./upgrade-as-request.js";
 
@@ -73,6 +74,8 @@ export async function listenOnePort(
     },
   );
 
+  // Cleartext connections come with their whole client preface (sniff-preface.ts).
+  const handOverH2 = options.tls ? undefined : handOverCheckingPreface(h2);
   const { listener, scheme } = dispatchingServer(
     {
       tls: options.tls,
@@ -81,7 +84,8 @@ export async function listenOnePort(
     (socket, isH2) => {
       if (door.refusedHandOver(socket, isH2)) return;
       lifecycle.handedOver(socket, isH2);
-      (isH2 ? h2 : h1).emit("connection", socket);
+      if (isH2 && handOverH2 !== undefined) handOverH2(socket);
+      else (isH2 ? h2 : h1).emit("connection", socket);
     },
   );
   listener.on("connection", (socket: net.Socket) => {

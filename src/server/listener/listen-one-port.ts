@@ -55,7 +55,7 @@ export async function listenOnePort(
         return;
       }
       if (taken) lifecycle.upgraded(socket);
-      else serveUpgradeAsRequest(h1, req, socket);
+      else serveUpgradeAsRequest(h1, req, socket, head);
     });
   }
   const door = admission({

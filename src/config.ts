@@ -7,9 +7,9 @@ import {
   LISTENER_DEFAULTS,
 } from "./server/listener/defaults.js";
 import type { ListenerLimits } from "./server/listener/types.js";
-import { DEFAULT_WEB_DIR } from "./server/web/static-files.js";
+import { DEFAULT_WEB_DIR } from "./server/web/default-web-dir.js";
 import { WS_DEFAULTS, WS_MIN_FRAME_BYTES, type WsLimits } from "./server/websocket/ws-defaults.js";
-import { DEFAULT_STORE } from "./store/open-log.js";
+import { DEFAULT_STORE } from "./store/default-store.js";
 
 /**
  * Everything the server is configured with. The listener limits

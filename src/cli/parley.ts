@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { configFrom, serverCommand } from "../config.js";
-import { runServer } from "../server/run-server.js";
 import { backupCommand } from "./commands/backup.js";
 import { chatCommand } from "./commands/chat.js";
 import { echoCommand } from "./commands/echo.js";
@@ -22,7 +21,11 @@ const program = addGlobalOptions(
 program.addCommand(
   serverCommand("serve")
     .description("run the server (the same as npm start)")
-    .action(async (_opts, cmd: Command) => runServer(configFrom(cmd))),
+    .action(async (_opts, cmd: Command) => {
+      // Loaded here, not above: the client commands must not pay for the server.
+      const { runServer } = await import("../server/run-server.js");
+      await runServer(configFrom(cmd));
+    }),
 );
 for (const command of [
   sendCommand(),

@@ -4,8 +4,7 @@ import { RedisLog } from "./redis-log.js";
 import { parseRedisTarget } from "./redis-target.js";
 import { SqliteLog } from "./sqlite-log.js";
 
-/** The store used when none is configured. */
-export const DEFAULT_STORE = "sqlite:./data/parley.db";
+export { DEFAULT_STORE } from "./default-store.js";
 
 /**
  * Open the store a `--store` value names: `sqlite:PATH`, `memory:`,

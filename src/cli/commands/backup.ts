@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
-import { DEFAULT_STORE } from "../../store/open-log.js";
-import { type BackupProgress, backupSqliteStore } from "../../store/sqlite-backup.js";
+import { DEFAULT_STORE } from "../../store/default-store.js";
+import type { BackupProgress } from "../../store/sqlite-backup.js";
 
 /**
  * `parley backup FILE`: copy the SQLite store to FILE with SQLite's online
@@ -22,6 +22,8 @@ export function backupCommand(): Command {
       const progress = progressPrinter(process.stderr);
       try {
         const source = sqlitePath(opts.store);
+        // Loaded here: the other commands must not load SQLite.
+        const { backupSqliteStore } = await import("../../store/sqlite-backup.js");
         const result = await backupSqliteStore(source, file, {
           overwrite: Boolean(opts.force),
           onProgress: progress.update,

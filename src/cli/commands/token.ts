@@ -1,6 +1,4 @@
 import { Command, Option } from "commander";
-import { readSecret } from "../../identity/read-secret.js";
-import { signToken } from "../../identity/sign-token.js";
 import { wholeNumber } from "../options.js";
 
 /**
@@ -39,6 +37,9 @@ export function tokenCommand(): Command {
         secretFile: string;
         issuer?: string;
       }) => {
+        // Loaded here: the other commands must not load the JWT library.
+        const { readSecret } = await import("../../identity/read-secret.js");
+        const { signToken } = await import("../../identity/sign-token.js");
         const issued = await signToken(
           await readSecret(opts.secretFile),
           {

@@ -1,18 +1,9 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import sirv from "sirv";
 import type { NodeHandlerFn } from "../fallback-router.js";
 
-/** This package's root: the nearest folder above this file with a package.json (from src/ or dist/src/). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
-/** Where `npm run build` writes the web app. */
-export const DEFAULT_WEB_DIR = join(packageRoot(), "dist", "web");
+export { DEFAULT_WEB_DIR } from "./default-web-dir.js";
 
 /**
  * A Content-Security-Policy for the app's pages: only this origin's scripts,

@@ -4,7 +4,7 @@ import {
   type Health,
   HealthCheckResponse_ServingStatus as Status,
 } from "../../../gen/health/v1/health_pb.js";
-import { unwatchShutdown, watchShutdown } from "../edge/shutdown-watch.js";
+import { connectScope } from "../connect-path/call-scope.js";
 import type { ServingState } from "./serving-state.js";
 
 /** How often a Watch stream looks at the state again (a store can go and come back). */
@@ -15,7 +15,9 @@ const WATCH_POLL_MS = 250;
  * of `services` SERVING while `state` says so: NOT_SERVING once
  * `shutdownSignal` aborts (for good) and while the message store is
  * unreachable (until it is back). Watch streams announce each change, and
- * end with the shutdown error once the server stops.
+ * end through the call's CallSignal, as every streaming call does: with the
+ * shutdown error once the server stops, DEADLINE_EXCEEDED at the deadline,
+ * CANCELED when the client goes.
  */
 export function createHealthService(
   services: readonly string[],
@@ -36,29 +38,34 @@ export function createHealthService(
     },
 
     async *watch(req, ctx) {
-      let ending: unknown;
-      if (!known.has(req.service)) {
-        // The protocol: SERVICE_UNKNOWN, and keep the call open in case the
-        // service appears (here it never does; the call ends with the server).
-        yield { status: Status.SERVICE_UNKNOWN };
-      } else {
-        let last = current();
-        yield { status: last };
-        for (;;) {
-          ending = await callOrShutdown(ctx.signal, shutdownSignal, WATCH_POLL_MS);
-          // The call also ends when the client goes away or its deadline
-          // passes: then there is nobody to tell.
-          if (ctx.signal.aborted) break;
-          const now = current();
-          if (now !== last) {
-            last = now;
-            yield { status: now };
+      // The call's one signal, as every streaming call has it: it aborts when
+      // the client goes away, the deadline passes or the server shuts down.
+      const { scope, stop } = connectScope(ctx, shutdownSignal);
+      const { signal } = scope;
+      try {
+        if (!known.has(req.service)) {
+          // The protocol: SERVICE_UNKNOWN, and keep the call open in case the
+          // service appears (here it never does; the call ends with the server).
+          yield { status: Status.SERVICE_UNKNOWN };
+          await abortedOrAfter(signal);
+        } else {
+          let last = current();
+          yield { status: last };
+          while (!signal.aborted) {
+            await abortedOrAfter(signal, WATCH_POLL_MS);
+            // Shutdown is announced (NOT_SERVING) before the call ends; a
+            // client gone or past its deadline has nobody left to tell.
+            const now = current();
+            if (now !== last && !ctx.signal.aborted) {
+              last = now;
+              yield { status: now };
+            }
           }
-          if (shutdownSignal.aborted) break;
         }
+        throw ConnectError.from(signal.reason);
+      } finally {
+        stop();
       }
-      ending ??= await callOrShutdown(ctx.signal, shutdownSignal);
-      throw ConnectError.from(ending);
     },
 
     list() {
@@ -68,29 +75,17 @@ export function createHealthService(
   };
 }
 
-/**
- * The reason of whichever ends first: the call (its own signal) or the server
- * (shutdown); undefined when `pollMs` passes first.
- */
-function callOrShutdown(
-  call: AbortSignal,
-  shutdown: AbortSignal,
-  pollMs?: number,
-): Promise<unknown> {
-  if (call.aborted) return Promise.resolve(call.reason);
-  if (shutdown.aborted) return Promise.resolve(shutdown.reason);
+/** Resolves when `signal` aborts, or once `pollMs` has passed when given. */
+function abortedOrAfter(signal: AbortSignal, pollMs?: number): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = (reason: unknown) => {
+    const done = () => {
       clearTimeout(timer);
-      call.removeEventListener("abort", onCall);
-      unwatchShutdown(shutdown, onShutdown);
-      resolve(reason);
+      signal.removeEventListener("abort", done);
+      resolve();
     };
-    const onShutdown = (reason: unknown) => done(reason);
-    const onCall = () => done(call.reason);
-    call.addEventListener("abort", onCall, { once: true });
-    watchShutdown(shutdown, onShutdown);
-    if (pollMs !== undefined) timer = setTimeout(() => done(undefined), pollMs);
+    signal.addEventListener("abort", done, { once: true });
+    if (pollMs !== undefined) timer = setTimeout(done, pollMs);
   });
 }

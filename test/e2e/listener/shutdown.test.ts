@@ -2,12 +2,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { afterEach, expect, it } from "vitest";
 import type { EchoRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
+import {
+  Health,
+  HealthCheckResponse_ServingStatus as Status,
+} from "../../../gen/health/v1/health_pb.js";
 import { type SpawnedServer, spawnServer } from "../../helpers/spawn-server.js";
 import { readUntil } from "../../helpers/streams.js";
-import { chatClient } from "../../helpers/test-server.js";
+import { chatClient, transportFor } from "../../helpers/test-server.js";
 
 const running: SpawnedServer[] = [];
 const dirs: string[] = [];
@@ -31,7 +35,7 @@ async function endOf(it: AsyncIterator<unknown>): Promise<ConnectError | undefin
   }
 }
 
-it("SIGTERM ends open streams with UNAVAILABLE on every protocol and exits 0", async () => {
+it("SIGTERM ends open streams (health Watch too) with UNAVAILABLE on every protocol and exits 0", async () => {
   const server = await start(["--store", "memory:"]);
   const streams = await Promise.all(
     (["connect-h2", "grpc-h2", "connect-h1", "grpcweb-h1"] as const).map(async (t) => {
@@ -50,9 +54,18 @@ it("SIGTERM ends open streams with UNAVAILABLE on every protocol and exits 0", a
   }
   const echo = chatClient(server.url, "connect-h2").echo(echoRequests())[Symbol.asyncIterator]();
   expect((await echo.next()).value).toMatchObject({ text: "still here", seq: 1n });
+  const watch = createClient(Health, transportFor("grpc-h2", server.url))
+    .watch({ service: "" })
+    [Symbol.asyncIterator]();
+  expect((await watch.next()).value?.status).toBe(Status.SERVING);
 
   server.process.kill("SIGTERM");
-  const errors = await Promise.all([...streams, echo].map(endOf));
+  const watchEnd = (async () => {
+    // The Watch tells NOT_SERVING before it ends, as the health protocol asks.
+    expect((await watch.next()).value?.status).toBe(Status.NOT_SERVING);
+    return endOf(watch);
+  })();
+  const errors = await Promise.all([...[...streams, echo].map(endOf), watchEnd]);
   hold();
   for (const err of errors) {
     expect(err?.code).toBe(Code.Unavailable);

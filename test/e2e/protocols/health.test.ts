@@ -102,6 +102,19 @@ describe("grpc.health.v1.Health", () => {
     // The server still serves: the cancelled watch changed nothing.
     expect((await healthClient(server).check({})).status).toBe(Status.SERVING);
   });
+
+  it.each<TransportName>(["grpc-h2", "connect-h1"])(
+    "Watch ends DEADLINE_EXCEEDED at its deadline, like every other stream (%s)",
+    async (transport) => {
+      const server = await serverForTest();
+      const watch = healthClient(server, transport)
+        .watch({ service: "" }, { timeoutMs: 300 })
+        [Symbol.asyncIterator]();
+      expect((await watch.next()).value?.status).toBe(Status.SERVING);
+      expect((await endOf(watch))?.code).toBe(Code.DeadlineExceeded);
+      expect((await healthClient(server).check({})).status).toBe(Status.SERVING);
+    },
+  );
 });
 
 describe("GET /healthz", () => {

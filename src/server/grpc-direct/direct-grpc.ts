@@ -8,7 +8,13 @@ import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { type CallInfo, peerOf } from "../../calls/call-info.js";
 import { admit, type CallPolicy } from "../../calls/call-policy.js";
-import type { CallScope, MethodCore, ReplySink } from "../../calls/method-core.js";
+import type {
+  BidiCore,
+  CallScope,
+  MethodCore,
+  ReplySink,
+  RequestSink,
+} from "../../calls/method-core.js";
 import { asClientFault } from "../../calls/parse-fault.js";
 import { toFrame } from "../../calls/reply.js";
 import { FrameReader } from "../../wire/envelope.js";
@@ -19,7 +25,10 @@ import { readSingleMessage } from "./request-reader.js";
 
 /** A method the direct path serves. */
 export interface DirectMethod {
-  /** Its behaviour: unary, server-streaming or bidi (client streams go to connect). */
+  /**
+   * Its behaviour: unary, server-streaming or bidi. directGrpc() refuses a
+   * client-streaming core when it builds its table: those go to connect.
+   */
   readonly core: MethodCore;
   /**
    * A faster reader of the request than protobuf-es's reflection. When it
@@ -41,8 +50,11 @@ export interface DirectOptions {
 /** What connect-node accepts as request compression; the response header is negotiated from it. */
 const ACCEPT_COMPRESSION = [compressionGzip, compressionBrotli];
 
+/** The kinds of core the direct path serves. */
+type DirectCore = Exclude<MethodCore, { kind: "client_streaming" }>;
+
 interface Route {
-  readonly core: MethodCore;
+  readonly core: DirectCore;
   readonly schema: DescMessage;
   readonly parse: (bytes: Uint8Array) => unknown;
 }
@@ -59,10 +71,24 @@ interface Route {
  * two). Every other request (other methods, JSON, compressed requests,
  * content types with parameters, Connect, gRPC-Web, HTTP/1.1) is declined
  * here and goes to connect.
+ *
+ * Throws, before any call, for a method it cannot serve (a client-streaming
+ * core) or one given twice, naming the method.
  */
 export function directGrpc(options: DirectOptions): Http2StreamTaker {
   const routes = new Map<string, Route>();
   for (const { core, decode } of options.methods) {
+    const path = `/${core.method.parent.typeName}/${core.method.name}`;
+    if (core.kind === "client_streaming") {
+      throw new Error(
+        `direct gRPC path: ${core.method.parent.typeName}.${core.method.name} is client streaming, which this path does not serve; leave it to the connect path`,
+      );
+    }
+    if (routes.has(path)) {
+      throw new Error(
+        `direct gRPC path: ${core.method.parent.typeName}.${core.method.name} is given twice`,
+      );
+    }
     const schema = core.method.output as DescMessage;
     const parser = createMethodSerializationLookup(core.method, undefined, undefined, {
       readMaxBytes: options.readMaxBytes,
@@ -86,7 +112,7 @@ export function directGrpc(options: DirectOptions): Http2StreamTaker {
               return strict(bytes);
             }
           };
-    routes.set(`/${core.method.parent.typeName}/${core.method.name}`, { core, schema, parse });
+    routes.set(path, { core, schema, parse });
   }
   return (stream, headers) => {
     const route = routes.get(headers[":path"] ?? "");
@@ -158,12 +184,7 @@ function serve(
         .catch((error: unknown) => call.finish(error));
       return;
     case "bidi_streaming":
-      bidi(call, route, scope, options.readMaxBytes);
-      return;
-    case "client_streaming":
-      call.finish(
-        new Error(`${core.method.name}: client streaming is not served on the direct path`),
-      );
+      new BidiReader(call, core, route.parse, scope, options.readMaxBytes);
       return;
   }
 }
@@ -197,47 +218,111 @@ class FrameSink implements ReplySink<unknown> {
 }
 
 /**
- * A bidi call: each chunk's requests are pushed to the core as they arrive,
- * and the answers to one chunk leave in one write; reading pauses while the
- * client is not reading or the core asks to wait.
+ * A bidi call's request side. Requests reach the core one at a time in
+ * arrival order, and when the core returns a promise (it asks to wait: a
+ * post being stored, a client not reading answers) the next request is not
+ * handed over until it settles, even within one chunk of frames; reading
+ * pauses meanwhile, so backpressure reaches the client. The answers to one
+ * run of requests leave in one write.
  */
-function bidi(call: GrpcCall, route: Route, scope: CallScope, readMaxBytes: number): void {
-  const reader = new FrameReader(readMaxBytes);
-  const stream = call.stream;
-  const requests =
-    route.core.kind === "bidi_streaming"
-      ? route.core.start(scope, replySink(call, route.schema))
-      : undefined;
-  if (requests === undefined) return;
-  stream.on("data", (chunk: Buffer) => {
+class BidiReader {
+  private readonly reader: FrameReader;
+  private readonly requests: RequestSink<unknown>;
+  /** Frames read but not yet handed over, from `next` on. */
+  private pending: Buffer[] = [];
+  private next = 0;
+  /** A promise of the core (or a full write buffer) is being waited on. */
+  private waiting = false;
+  /** The client closed its side; the core is told once every request is handed over. */
+  private halfClosed = false;
+  private endGiven = false;
+
+  constructor(
+    private readonly call: GrpcCall,
+    core: BidiCore<unknown, unknown>,
+    private readonly parse: (bytes: Uint8Array) => unknown,
+    scope: CallScope,
+    readMaxBytes: number,
+  ) {
+    this.reader = new FrameReader(readMaxBytes);
+    this.requests = core.start(scope, replySink(call, core.method.output as DescMessage));
+    const stream = call.stream;
+    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    // 'end' can come while reading is paused (the last chunk is being handed over).
+    stream.once("end", () => {
+      this.halfClosed = true;
+      if (!this.waiting) this.handOver();
+    });
+    call.signal.addEventListener("abort", () => call.finish(call.signal.reason), { once: true });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.call.isFinished) return;
+    let frames: Buffer[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (error) {
+      this.call.finish(error);
+      return;
+    }
+    if (this.next < this.pending.length) {
+      this.pending = this.pending.concat(frames);
+    } else {
+      this.pending = frames;
+      this.next = 0;
+    }
+    if (!this.waiting) this.handOver();
+  }
+
+  /** Hand over pending requests until the core asks to wait, then end them if the client has. */
+  private handOver(): void {
+    const call = this.call;
     if (call.isFinished) return;
-    const waits: Promise<void>[] = [];
+    let wait: Promise<void> | undefined;
     call.cork();
     try {
-      for (const bytes of reader.push(chunk)) {
-        const waiting = requests.request(route.parse(bytes));
-        if (waiting !== undefined) waits.push(waiting);
+      while (wait === undefined && this.next < this.pending.length) {
+        const bytes = this.pending[this.next++] as Buffer;
+        wait = this.requests.request(this.parse(bytes)) ?? undefined;
       }
     } catch (error) {
       call.finish(error);
       return;
     }
-    if (!call.uncork()) waits.push(call.drained());
-    if (waits.length > 0) {
-      stream.pause();
-      void Promise.all(waits).then(() => stream.resume());
+    if (this.next >= this.pending.length) {
+      this.pending = [];
+      this.next = 0;
     }
-  });
-  stream.once("end", () => {
-    if (call.isFinished) return;
+    if (!call.uncork()) {
+      const drained = call.drained();
+      wait = wait === undefined ? drained : Promise.all([wait, drained]).then(() => undefined);
+    }
+    if (wait !== undefined) {
+      this.waiting = true;
+      call.stream.pause();
+      wait.then(
+        () => {
+          this.waiting = false;
+          this.handOver();
+        },
+        (error: unknown) => call.finish(error),
+      );
+      return;
+    }
+    if (this.halfClosed) this.endRequests();
+    else call.stream.resume();
+  }
+
+  private endRequests(): void {
+    if (this.endGiven) return;
+    this.endGiven = true;
     try {
-      reader.end();
-      requests.end();
+      this.reader.end();
+      this.requests.end();
     } catch (error) {
-      call.finish(error);
+      this.call.finish(error);
     }
-  });
-  call.signal.addEventListener("abort", () => call.finish(call.signal.reason), { once: true });
+  }
 }
 
 /**

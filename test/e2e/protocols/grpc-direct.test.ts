@@ -3,6 +3,8 @@ import { gzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  EchoRequestSchema,
+  EchoResponseSchema,
   SendRequestSchema,
   SendResponseSchema,
   SubscribeRequestSchema,
@@ -100,6 +102,23 @@ describe("the direct gRPC path", () => {
     expect(answer.body.readUInt32BE(1)).toBe(answer.body.length - 5);
     const res = fromBinary(SendResponseSchema, answer.body.subarray(5));
     expect([res.message?.seq, res.message?.text, res.duplicate]).toEqual([1n, "hi", false]);
+  });
+
+  it("answers 500 Echo requests sent in one write in order, each with its own seq", async () => {
+    const texts = Array.from({ length: 500 }, (_, i) => `m${i}`);
+    const body = Buffer.concat(
+      texts.map((text) => frame(toBinary(EchoRequestSchema, create(EchoRequestSchema, { text })))),
+    );
+    const answer = await call("Echo", body);
+    expect(status(answer)).toEqual({ code: "0", message: "" });
+    const replies: [string, bigint][] = [];
+    for (let at = 0; at < answer.body.length; ) {
+      const length = answer.body.readUInt32BE(at + 1);
+      const reply = fromBinary(EchoResponseSchema, answer.body.subarray(at + 5, at + 5 + length));
+      replies.push([reply.text, reply.seq]);
+      at += 5 + length;
+    }
+    expect(replies).toEqual(texts.map((text, i) => [text, BigInt(i + 1)]));
   });
 
   it("refuses two request messages on a unary call and stores nothing", async () => {

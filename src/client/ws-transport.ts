@@ -1,7 +1,8 @@
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, MessageShape } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
+  type ContextValues,
   createContextValues,
   type Interceptor,
   type Transport,
@@ -68,16 +69,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         interceptors: options.interceptors,
         signal,
         timeoutMs,
-        req: {
-          stream: false,
-          service: method.parent,
-          method,
-          requestMethod: "POST",
-          url: createMethodUrl(options.baseUrl, method),
-          header: new Headers(header),
-          contextValues: contextValues ?? createContextValues(),
-          message: input,
-        },
+        req: requestOf(options.baseUrl, false, method, header, contextValues, input),
         next: async (req) => {
           const call = await open(method, timeoutMs, req.header);
           const stop = cancelOnAbort(call, req.signal);
@@ -120,16 +112,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         interceptors: options.interceptors,
         signal,
         timeoutMs,
-        req: {
-          stream: true,
-          service: method.parent,
-          method,
-          requestMethod: "POST",
-          url: createMethodUrl(options.baseUrl, method),
-          header: new Headers(header),
-          contextValues: contextValues ?? createContextValues(),
-          message: input,
-        },
+        req: requestOf(options.baseUrl, true, method, header, contextValues, input),
         next: async (req) => {
           const call = await open(method, timeoutMs, req.header);
           const stop = cancelOnAbort(call, req.signal);
@@ -152,6 +135,31 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         },
       });
     },
+  };
+}
+
+/**
+ * The request a call's interceptors see, the same for both call shapes:
+ * `stream` tells them apart, and `message` is the one request (unary) or the
+ * request stream.
+ */
+function requestOf<M extends DescMethod, S extends boolean, T>(
+  baseUrl: string,
+  stream: S,
+  method: M,
+  header: Parameters<Transport["unary"]>[3],
+  contextValues: ContextValues | undefined,
+  message: T,
+) {
+  return {
+    stream,
+    service: method.parent,
+    method,
+    requestMethod: "POST" as const,
+    url: createMethodUrl(baseUrl, method),
+    header: new Headers(header),
+    contextValues: contextValues ?? createContextValues(),
+    message,
   };
 }
 

@@ -3,11 +3,14 @@ import type { Browser, Page } from "playwright-core";
 /**
  * What Chromium itself logs (as console errors) while a server is down or
  * has just died: a connection to a port nothing listens on (by fetch or by
- * WebSocket), and a streamed response cut off mid-body by a killed process.
- * That is the network, not an error of the page; anything else is.
+ * WebSocket), a request whose connection the killed process left reset or
+ * unanswered, and a streamed response cut off mid-body. That is the network,
+ * not an error of the page; anything else is.
  */
 const SERVER_GONE = [
   /^Failed to load resource: net::ERR_CONNECTION_REFUSED$/,
+  /^Failed to load resource: net::ERR_CONNECTION_RESET$/,
+  /^Failed to load resource: net::ERR_EMPTY_RESPONSE$/,
   /^Failed to load resource: net::ERR_INCOMPLETE_CHUNKED_ENCODING$/,
   /^WebSocket connection to 'wss?:\/\/[^']+' failed: (Error in connection establishment: )?net::ERR_CONNECTION_REFUSED$/,
 ];
@@ -38,10 +41,12 @@ export interface ChatPage {
    */
   seen(): Promise<{ sameDocument: boolean; states: string[] }>;
   /**
-   * Resolves once no message typed on this page is still pending; throws
-   * with the page's note when one failed for good ("Not sent: …").
+   * Resolves once no message typed on this page is still pending. A message
+   * the page gave up on ("Not sent: …") throws with the page's note, unless
+   * `retryFailed`: then its Retry button is clicked, as a person would, and
+   * the notes so retried are what this resolves with.
    */
-  untilSent(timeout?: number): Promise<void>;
+  untilSent(options?: { retryFailed?: boolean; timeout?: number }): Promise<string[]>;
   /** Resolves once the page shows `count` message rows, the last one `lastSeq`. */
   waitForRows(count: number, lastSeq: number, timeout?: number): Promise<void>;
 }
@@ -107,19 +112,28 @@ export async function openChatPage(
         const w = window as unknown as { sameDocument?: boolean; states?: string[] };
         return { sameDocument: w.sameDocument === true, states: w.states ?? [] };
       }),
-    async untilSent(timeout = 30_000) {
-      const notes = await page.waitForFunction(
-        () => {
-          // A message being sent carries a note: "Sending…", or "Not sent: why." once it failed.
-          const notes = [...document.querySelectorAll(".pending-note")].map((el) => el.textContent);
-          const failed = notes.filter((text) => text?.startsWith("Not sent"));
-          return notes.length === 0 || failed.length > 0 ? failed : false;
-        },
-        undefined,
-        { timeout },
-      );
-      const failed = (await notes.jsonValue()) as string[];
-      if (failed.length > 0) throw new Error(`${name}'s page: ${failed.join("; ")}`);
+    async untilSent({ retryFailed = false, timeout = 30_000 } = {}) {
+      const retried: string[] = [];
+      for (;;) {
+        const answer = await page.waitForFunction(
+          () => {
+            // A message being sent carries a note: "Sending…", or "Not sent: why." once it failed.
+            const notes = [...document.querySelectorAll(".pending-note")];
+            const failed = notes.filter((el) => el.textContent?.startsWith("Not sent"));
+            return notes.length === 0 || failed.length > 0
+              ? failed.map((el) => el.textContent ?? "")
+              : false;
+          },
+          undefined,
+          { timeout },
+        );
+        const failed = (await answer.jsonValue()) as string[];
+        if (failed.length === 0) return retried;
+        if (!retryFailed || retried.length >= 5)
+          throw new Error(`${name}'s page: ${[...retried, ...failed].join("; ")}`);
+        retried.push(...failed);
+        for (const button of await page.$$(".pending-note button")) await button.click();
+      }
     },
     async waitForRows(count, lastSeq, timeout = 30_000) {
       await page.waitForFunction(

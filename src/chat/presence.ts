@@ -17,7 +17,7 @@ import type { Gate } from "../identity/gate.js";
 import { allowsRoom, identityOf } from "../identity/identity.js";
 import { LIMITS } from "../limits.js";
 import type { RoomHub } from "../rooms/room-hub.js";
-import type { MessageLog } from "../store/message-log.js";
+import type { MessageLog, RoomMemberCount } from "../store/message-log.js";
 import { invalidArgument, validAuthor, validRoom } from "./validate.js";
 
 /** The methods about who is where: ListRooms, ListMembers and SetTyping. */
@@ -41,7 +41,7 @@ export function presenceCores(hub: RoomHub, log: MessageLog, gate: Gate): Method
       run: async (req: ListMembersRequest, scope: CallScope) => {
         const room = validRoom("room", req.room);
         gate.room(scope.call, room, "read");
-        return create(ListMembersResponseSchema, { members: hub.members(room) });
+        return create(ListMembersResponseSchema, { members: await hub.listMembers(room) });
       },
     },
     {
@@ -59,9 +59,13 @@ export function presenceCores(hub: RoomHub, log: MessageLog, gate: Gate): Method
   ];
 }
 
+const NO_ROOMS: readonly RoomMemberCount[] = [];
+
 /**
  * One page of rooms by name: the store's rooms with messages merged with the
- * hub's rooms that have subscribers (which may have no messages yet).
+ * rooms that have subscribers (which may have no messages yet), in this
+ * process (the hub) and in the other processes sharing the store (Redis);
+ * member_count adds up every process's subscribers.
  */
 export async function listRooms(
   hub: RoomHub,
@@ -79,7 +83,11 @@ export async function listRooms(
   const byName = new Map<string, RoomSummary>();
   // limit + 1 stored rooms: every stored room that sorts before the page's end
   // is among them, and the extra one tells whether more remain.
-  for (const r of await log.listRooms(after, limit + 1)) {
+  const [stored, elsewhere] = await Promise.all([
+    log.listRooms(after, limit + 1),
+    log.presence?.roomsElsewhere(after, limit + 1) ?? NO_ROOMS,
+  ]);
+  for (const r of stored) {
     byName.set(
       r.room,
       create(RoomSummarySchema, {
@@ -89,11 +97,14 @@ export async function listRooms(
       }),
     );
   }
-  for (const live of hub.liveRooms()) {
-    if (live.name <= after) continue;
-    const summary = byName.get(live.name) ?? create(RoomSummarySchema, { room: live.name });
-    summary.memberCount = live.memberCount;
-    byName.set(live.name, summary);
+  const withMembers = elsewhere.concat(
+    hub.liveRooms().map((live) => ({ room: live.name, memberCount: live.memberCount })),
+  );
+  for (const { room, memberCount } of withMembers) {
+    if (room <= after) continue;
+    const summary = byName.get(room) ?? create(RoomSummarySchema, { room });
+    summary.memberCount += memberCount;
+    byName.set(room, summary);
   }
   const rooms = [...byName.values()].sort((a, b) => (a.room < b.room ? -1 : 1));
   return create(ListRoomsResponseSchema, {

@@ -26,6 +26,8 @@ export interface Relay {
   forward(event: QueuedEvent): void;
   /** The room's subscribers on other processes. */
   members(): Array<{ memberId: string; author: string }>;
+  /** Resolves once members() holds the other processes' list as first read (or that read failed). */
+  membersLoaded(): Promise<void>;
   /** Stop relaying (the room has no local subscriber left). */
   stop(): void;
 }
@@ -153,6 +155,7 @@ export function relayOtherNodes(room: RelayTarget, log: MessageLog): Relay | und
       if (e.case === "typing") presence?.typing(room.name, e.value.author, e.value.stopped);
     },
     members: () => remote?.list() ?? [],
+    membersLoaded: () => remote?.loaded ?? Promise.resolve(),
     stop() {
       stopped = true;
       clearTimeout(retry);

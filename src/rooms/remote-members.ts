@@ -6,8 +6,10 @@ import { joinEvent, leaveEvent } from "./room-event.js";
  * A room's members on the other processes sharing the store, as this
  * process's subscribers of the room know them. Every change to the list is
  * published to them as a join or leave event, so "Ready's members, then each
- * join and leave" stays exact: members that turn up when the list is first
- * read (after the first local subscriber attached) arrive as joins.
+ * join and leave" stays exact. The list is first read once the room's live
+ * feed stands (after the first local subscriber attached); a subscription's
+ * Ready waits for that read (`loaded`), so the first subscriber of a node
+ * finds the other nodes' members in its Ready, not as joins after it.
  *
  * Changes come numbered (version) from the store's live feed, which is
  * at-most-once; a version that skips one, or a resumed feed, reads the whole
@@ -17,6 +19,11 @@ export class RemoteMembers {
   /** member id -> author, other nodes only. */
   private readonly members = new Map<string, string>();
   private version = 0;
+  private settle: () => void = () => undefined;
+  /** Resolves once the list was first read, or that read failed. */
+  readonly loaded = new Promise<void>((resolve) => {
+    this.settle = resolve;
+  });
 
   constructor(
     private readonly room: RelayTarget,
@@ -47,8 +54,15 @@ export class RemoteMembers {
     try {
       snapshot = await this.presence.members(this.room.name);
     } catch {
+      this.settle();
       return; // Unreachable: the next resume reads it again.
     }
+    this.applySnapshot(snapshot);
+    this.settle();
+  }
+
+  /** Take a whole list read at some version, publishing the difference, unless it is older than what is held. */
+  private applySnapshot(snapshot: { version: number; members: SharedMember[] }): void {
     if (snapshot.version <= this.version) return;
     this.version = snapshot.version;
     const now = new Map<string, SharedMember>();

@@ -68,12 +68,38 @@ export class RoomHub {
     return false;
   }
 
-  /** Who is subscribed to a room in this process now, oldest first. */
+  /**
+   * Who is subscribed to a room now, as far as this process knows without
+   * asking the store: its own subscriptions oldest first, then, while it has
+   * some, those of the other processes sharing the store (see Room.members).
+   */
   members(room: string): Member[] {
     return this.rooms.get(room)?.members() ?? [];
   }
 
-  /** Rooms with at least one subscriber in this process. */
+  /**
+   * Who is subscribed to a room now on every process sharing the store: this
+   * process's subscriptions oldest first, then the other processes'. A room
+   * with subscribers here answers from the list its Ready events use (kept
+   * current by the store's live feed); any other asks the store (Redis).
+   */
+  async listMembers(room: string): Promise<Member[]> {
+    const live = this.rooms.get(room);
+    if (live !== undefined && live.memberCount > 0) {
+      await live.membersKnown();
+      if (live.memberCount > 0) return live.members();
+    }
+    const presence = this.log.presence;
+    if (presence === undefined) return this.members(room);
+    const shared = await presence.members(room);
+    // Entries of this process in the store that it has no subscription for
+    // are leaves still on their way: its own subscriptions are the truth here.
+    return shared.members
+      .filter((m) => m.node !== presence.nodeId)
+      .map(({ memberId, author }) => ({ memberId, author }));
+  }
+
+  /** Rooms with at least one subscriber in this process, and how many each has here. */
   liveRooms(): LiveRoom[] {
     const live: LiveRoom[] = [];
     for (const room of this.rooms.values()) {

@@ -59,9 +59,6 @@ export function feedRoom(
   // longer listed as a member, and its stream ends with the reason.
   sub.whenFailed((error) => finish(error));
   room.attach(sub);
-  // Taken in the same turn as attach: the join and leave events queued from
-  // here on are exactly the changes to this list.
-  let members: Member[] | undefined = room.members();
   let cursor = 0;
   let ended = false;
   let pumping = false;
@@ -157,14 +154,16 @@ export function feedRoom(
 
   void (async () => {
     try {
-      const head = await log.head(room.name);
+      // The other processes' members (Redis) are read while the head is.
+      const [head] = await Promise.all([log.head(room.name), room.membersKnown()]);
       const refusal = checkResume(room.name, request, head);
       if (refusal) throw refusal;
       room.noteLastSeq(head.lastSeq);
-      const ready = readyEvent(room.name, head, sub.memberId, members);
-      // Held for the feed's life otherwise: O(room size) per subscriber.
-      members = undefined;
-      await send([ready]);
+      // The list and the queue are cut in the same turn: the join and leave
+      // events queued from here on are exactly the changes to this list.
+      const members: Member[] = room.members();
+      sub.dropQueuedMembership();
+      await send([readyEvent(room.name, head, sub.memberId, members)]);
       cursor = request.sinceSeq ?? head.lastSeq;
       await readUpTo(head.lastSeq);
     } catch (error) {

@@ -3,6 +3,14 @@ import { type Relay, relayOtherNodes } from "./other-nodes.js";
 import { joinEvent, leaveEvent, messageEvent, type QueuedEvent } from "./room-event.js";
 import type { Subscription } from "./subscription.js";
 
+/**
+ * How long a subscription's Ready waits at most for the first read of the
+ * other processes' members (it normally takes two round trips to Redis: the
+ * channel's SUBSCRIBE, then the member list); past it, Ready lists what is
+ * known and the rest come as joins.
+ */
+const MEMBERS_WAIT_MS = 2000;
+
 /** A subscription as others see it. */
 export interface Member {
   memberId: string;
@@ -93,7 +101,22 @@ export class Room {
     return this.relay ? local.concat(this.relay.members()) : local;
   }
 
-  /** How many subscriptions the room has now. */
+  /**
+   * Resolves once members() includes the other processes' members sharing
+   * the store (at once on an engine one process owns), or after MEMBERS_WAIT_MS.
+   */
+  async membersKnown(): Promise<void> {
+    const loaded = this.relay?.membersLoaded();
+    if (loaded === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, MEMBERS_WAIT_MS);
+    });
+    await Promise.race([loaded, late]);
+    clearTimeout(timer);
+  }
+
+  /** How many subscriptions the room has in this process now. */
   get memberCount(): number {
     return this.subscribers.size;
   }

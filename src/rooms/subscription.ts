@@ -99,6 +99,23 @@ export class Subscription {
     if (!this.failure) this.judge(nowMs);
   }
 
+  /**
+   * Drop the join and leave events queued so far: a member list taken now
+   * (for Ready) already reflects them.
+   */
+  dropQueuedMembership(): void {
+    const kept: QueuedEvent[] = [];
+    let bytes = 0;
+    for (const queued of this.queue) {
+      const c = queued.seq === 0 ? queued.event.event.case : undefined;
+      if (c === "join" || c === "leave") continue;
+      kept.push(queued);
+      bytes += queued.size;
+    }
+    this.queue = kept;
+    this.queuedBytes = bytes;
+  }
+
   /** End the subscription with an error; queued events are dropped. */
   fail(error: ConnectError): void {
     if (this.failure) return;

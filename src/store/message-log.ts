@@ -167,6 +167,18 @@ export interface SharedPresence {
   typing(room: string, author: string, stopped: boolean): void;
   /** The room's members on every process, and the list's version. */
   members(room: string): Promise<{ version: number; members: SharedMember[] }>;
+  /**
+   * Rooms where the other processes have members now, whose name sorts after
+   * `afterRoom` ("" for all), ascending by name, at most `limit`, each with
+   * how many members the other processes have there together.
+   */
+  roomsElsewhere(afterRoom: string, limit: number): Promise<RoomMemberCount[]>;
+}
+
+/** How many members a room has (on some set of processes). */
+export interface RoomMemberCount {
+  room: string;
+  memberCount: number;
 }
 
 /** Live delivery of appended messages across the processes sharing a store. */

@@ -30,6 +30,16 @@ export function nodeRoomsKey(node: string): string {
   return `parley:node-rooms:{${node}}`;
 }
 
+/**
+ * Sorted set (all scores 0, so ordered by member) of the rooms where a node
+ * has members now, each as "<room> <count>": ListRooms pages through it by
+ * name (a space sorts before every room-name character) and reads the counts
+ * with it, one command per node whatever the number of rooms.
+ */
+export function nodeMemberRoomsKey(node: string): string {
+  return `parley:node-member-rooms:{${node}}`;
+}
+
 /** The keys and channel of one room. Room names never contain braces (the contract's a-z 0-9 _ -). */
 export function roomKeys(room: string): RoomKeys {
   const tag = `${PREFIX}${room}}`;

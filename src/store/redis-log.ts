@@ -76,7 +76,12 @@ export class RedisLog implements MessageLog {
     // Before anything sends a command: an auto-pipeline made earlier would lack it.
     this.guestNames = new RedisGuestNames(this.client, this.where);
     this.live = new RedisLive(options.target, `${name}:live`);
-    this.presence = new RedisPresence(this.client, this.publish, options.target.nodeTtlMs);
+    this.presence = new RedisPresence(
+      this.client,
+      this.publish,
+      this.where,
+      options.target.nodeTtlMs,
+    );
     this.watchConnection();
   }
 

@@ -75,6 +75,28 @@ local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('(%d', n
 return {added, dead}
 `;
 
+/**
+ * Set how many members this node has in a room. KEYS: the node's member
+ * rooms (redis-keys.ts nodeMemberRoomsKey). ARGV: room, count (0 removes
+ * the room). Whatever count was there before goes, so a write that failed
+ * earlier leaves nothing stale behind the next one.
+ */
+export const ROOM_COUNT_LUA = `
+redis.call('ZREMRANGEBYLEX', KEYS[1], '[' .. ARGV[1] .. ' ', '(' .. ARGV[1] .. '!')
+if tonumber(ARGV[2]) > 0 then redis.call('ZADD', KEYS[1], 0, ARGV[1] .. ' ' .. ARGV[2]) end
+return 0
+`;
+
+/**
+ * Replace every count of this node's member rooms at once (after a
+ * reconnect). KEYS: the node's member rooms. ARGV: "<room> <count>" each.
+ */
+export const ALL_ROOM_COUNTS_LUA = `
+redis.call('DEL', KEYS[1])
+for i = 1, #ARGV do redis.call('ZADD', KEYS[1], 0, ARGV[i]) end
+return #ARGV
+`;
+
 declare module "ioredis" {
   interface RedisCommander<Context> {
     /** JOIN_LUA. */
@@ -94,6 +116,10 @@ declare module "ioredis" {
       node: string,
       publish: string,
     ): Result<number, Context>;
+    /** ROOM_COUNT_LUA. */
+    parleyRoomCount(memberRooms: string, room: string, count: number): Result<number, Context>;
+    /** ALL_ROOM_COUNTS_LUA. */
+    parleyAllRoomCounts(memberRooms: string, ...entries: string[]): Result<number, Context>;
     /** HEARTBEAT_LUA. */
     parleyHeartbeat(
       nodes: string,

@@ -458,9 +458,11 @@ export type Ready = Message<"chat.v1.Ready"> & {
   memberId: string;
 
   /**
-   * Everyone subscribed to the room when this subscription started, this
-   * subscription included, oldest first. The join and leave events that
-   * follow are the changes to this list.
+   * Everyone subscribed to the room when this subscription started, on every
+   * server process sharing the store, this subscription included: as
+   * ListMembers orders them (this server's oldest first, then the other
+   * servers'). The join and leave events that follow are the changes to
+   * this list.
    *
    * @generated from field: repeated chat.v1.Member members = 6;
    */
@@ -1007,7 +1009,8 @@ export type RoomSummary = Message<"chat.v1.RoomSummary"> & {
   room: string;
 
   /**
-   * How many subscribers the room has now on this server process.
+   * How many subscriptions the room has now on every server process sharing
+   * the store: the length of its ListMembers answer.
    *
    * @generated from field: uint32 member_count = 2;
    */
@@ -1363,7 +1366,8 @@ export const ChatService: GenService<{
    * limit: 0 means 100, at most 1000. after_room: only rooms whose name sorts
    * after it (pass the last room of the previous page); empty starts at the
    * beginning, otherwise it must be a valid room name (INVALID_ARGUMENT).
-   * Member counts are this server process's subscribers.
+   * Member counts are the room's subscriptions on every server process
+   * sharing the store (several on Redis), as ListMembers lists them.
    *
    * @generated from rpc chat.v1.ChatService.ListRooms
    */
@@ -1373,9 +1377,11 @@ export const ChatService: GenService<{
     output: typeof ListRoomsResponseSchema;
   },
   /**
-   * ListMembers returns who is subscribed to a room now (on this server
-   * process), oldest subscription first. Ready carries the same list at the
-   * start of every subscription.
+   * ListMembers returns who is subscribed to a room now, on every server
+   * process sharing the store (several on Redis): this server's
+   * subscriptions oldest first, then the other servers'. Ready carries the
+   * same list at the start of every subscription. Members of a server that
+   * dies without saying goodbye leave once it has missed its heartbeats.
    *
    * @generated from rpc chat.v1.ChatService.ListMembers
    */

@@ -1,4 +1,7 @@
+import { create } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ListRoomsRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
+import { listRooms } from "../../../src/chat/presence.js";
 import { createLogger } from "../../../src/logger.js";
 import { RoomHub } from "../../../src/rooms/room-hub.js";
 import type { ReadRange } from "../../../src/store/message-log.js";
@@ -11,6 +14,7 @@ import {
   startRedisCluster,
   type TestRedisCluster,
 } from "../../helpers/redis-server.js";
+import { eventually } from "../../helpers/room-watcher.js";
 import { range } from "../../helpers/streams.js";
 import { describeMessageLog } from "../../unit/store/message-log-suite.js";
 
@@ -80,6 +84,48 @@ describe.runIf(redisTestsCanRun("RedisLog on a Redis Cluster"))(
         hubs.push(hub);
         return { hub, log };
       }
+
+      it("lists and counts one process's members, rooms on every master, on the process without subscribers", async () => {
+        for (const m of cluster.masters) m.cli("FLUSHALL");
+        const target = parseRedisTarget(`${cluster.url}?node_ttl_ms=1500`);
+        const [a, b] = ["node-a", "node-b"].map((connectionName) => {
+          const log = new RedisLog({
+            retention: 100,
+            target,
+            logger: createLogger("silent"),
+            connectionName,
+          });
+          const hub = new RoomHub(log, { heartbeatMs: 60_000, maxEvents: 1000, maxBytes: 1 << 20 });
+          logs.push(log);
+          hubs.push(hub);
+          return { log, hub };
+        }) as [{ log: RedisLog; hub: RoomHub }, { log: RedisLog; hub: RoomHub }];
+        const watchers = ROOMS.map((room) => feed(a.hub, room, `w-${room}`));
+        feeds.push(...watchers);
+        await until(
+          () => watchers.every(isReady),
+          () => watchers.map((f) => f.events.length),
+        );
+        await a.hub.append("charlie", { author: "s", text: "hi", clientMessageId: "" });
+        const page = async (afterRoom: string, limit: number) =>
+          (
+            await listRooms(b.hub, b.log, create(ListRoomsRequestSchema, { afterRoom, limit }))
+          ).rooms.map((r) => [r.room, r.memberCount, Number(r.lastSeq)]);
+        const expected = ROOMS.map((room) => [room, 1, room === "charlie" ? 1 : 0]);
+        await eventually(
+          async () => (await page("", 0)).length === ROOMS.length,
+          () => page("", 0),
+        );
+        expect(await page("", 0)).toEqual(expected);
+        // Two at a time: every page reads each process's member rooms after the cursor.
+        expect([
+          ...(await page("", 2)),
+          ...(await page("bravo", 2)),
+          ...(await page("delta", 2)),
+        ]).toEqual(expected);
+        for (const room of ROOMS)
+          expect((await b.hub.listMembers(room)).map((m) => m.author)).toEqual([`w-${room}`]);
+      });
 
       it("keeps every room's promises with rooms on every master, across a killed sharded subscriber", async () => {
         const a = node("node-a");

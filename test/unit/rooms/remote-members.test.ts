@@ -19,6 +19,7 @@ function fakePresence(nodeId: string) {
       state.reads++;
       return { version: state.version, members: state.members };
     },
+    roomsElsewhere: async () => [],
   };
   return { presence, state };
 }

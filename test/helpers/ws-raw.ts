@@ -106,15 +106,24 @@ export function tryUpgrade(
   });
 }
 
-/** The socket still serves: an Echo round trip as call `id`; returns the echoed text. */
-export async function wsEchoes(socket: RawWs, id: number): Promise<string> {
-  socket.ws.send(wsOpen(id, "Echo"));
+/**
+ * The socket still serves: an Echo round trip as call `id` (with these
+ * request headers, a token for one); returns the echoed text.
+ */
+export async function wsEchoes(
+  socket: RawWs,
+  id: number,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  socket.ws.send(wsOpen(id, "Echo", { headers }));
   socket.ws.send(
     wsMessage(id, toBinary(EchoRequestSchema, create(EchoRequestSchema, { text: "ok" }))),
   );
   socket.ws.send(wsHalfClose(id));
-  const reply = await socket.waitFor(0x12, id);
   const end = await socket.end(id);
-  if (end.error !== undefined) throw new Error(`the Echo ended ${JSON.stringify(end)}`);
+  const reply = socket.frames.find((f) => f.type === 0x12 && f.id === id);
+  if (end.error !== undefined || reply === undefined) {
+    throw new Error(`the Echo ended ${JSON.stringify(end)}`);
+  }
   return fromBinary(EchoResponseSchema, reply.payload).text;
 }

@@ -106,7 +106,11 @@ describe("the documented WebSocket protocol, from a plain ws client", () => {
     s.ws.send(open(4, "Shout"));
     s.ws.send(frame(1, 5, "{not json"));
     expect(await s.end(4)).toEqual({
-      error: { code: "unimplemented", message: "no such method: /chat.v1.ChatService/Shout" },
+      error: {
+        code: "unimplemented",
+        message:
+          'chat.v1.ChatService has no method "Shout"; its methods: Send, Listener, Subscribe, Echo, Chat, History, ListRooms, ListMembers, SetTyping, Login',
+      },
     });
     expect(await s.end(5)).toEqual({
       error: {

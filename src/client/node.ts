@@ -45,8 +45,8 @@ export type ParleyNodeClient = ParleyTokenClient;
 
 /**
  * A Parley client for Node. HTTP/2 connections are pinged while streams are
- * open, so a server that vanished without closing is noticed and the
- * subscription reconnects on a fresh connection. With `token` or `guest`,
+ * open, and the WebSocket always, so a server that vanished without closing
+ * is noticed and the subscription reconnects on a fresh connection. With `token` or `guest`,
  * every call carries the token (tokenInterceptor), on every protocol.
  */
 export function createParleyClient(options: ParleyNodeClientOptions): ParleyNodeClient {
@@ -73,6 +73,7 @@ export function createParleyClient(options: ParleyNodeClientOptions): ParleyNode
           baseUrl,
           interceptors,
           WebSocket: WebSocket as unknown as WebSocketConstructor,
+          pingIntervalMs: h2.pingIntervalMs,
         })
       : protocol === "grpc"
         ? createGrpcTransport({ baseUrl, interceptors, ...h2 })

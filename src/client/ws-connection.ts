@@ -22,6 +22,12 @@ export interface WebSocketLike {
     type: "close",
     listener: (event: { code: number; reason: string }) => void,
   ): void;
+  /** Node's `ws` only: send a WebSocket ping (browsers have no API for it). */
+  ping?(): void;
+  /** Node's `ws` only: drop the connection at once, without a close handshake. */
+  terminate?(): void;
+  /** Node's `ws` only: its EventEmitter, for "pong". */
+  on?(event: "pong", listener: () => void): void;
 }
 
 /** A WebSocket constructor: globalThis.WebSocket in browsers, `ws`'s in Node. */
@@ -48,9 +54,17 @@ export class WsConnection {
   private readonly calls = new Map<number, ClientCall>();
   private nextId = 1;
 
+  /**
+   * `pingIntervalMs`: where the WebSocket can ping (Node's `ws`), ping the
+   * server this often and drop a socket whose pong has not come by the next
+   * ping, so a server that vanished without closing (a half-open socket)
+   * fails the calls on it. 0 sends no pings. Browsers cannot ping; a page's
+   * resuming subscribe notices silence by the server's heartbeats instead.
+   */
   constructor(
     private readonly url: string,
     private readonly WebSocketImpl: WebSocketConstructor,
+    private readonly pingIntervalMs = 0,
   ) {}
 
   /** Open a call: OPEN is sent once the socket is open. */
@@ -84,19 +98,27 @@ export class WsConnection {
       const socket = new this.WebSocketImpl(this.url, [WS_SUBPROTOCOL]);
       socket.binaryType = "arraybuffer";
       let opened = false;
+      /** Set when the socket was dropped for a missing pong: the calls' error says so. */
+      let lost: string | undefined;
+      let heartbeat: ReturnType<typeof setInterval> | undefined;
       socket.addEventListener("open", () => {
         opened = true;
         this.socket = socket;
         this.opening = undefined;
+        heartbeat = this.startPings(socket, () => {
+          lost = `no pong from the server in ${this.pingIntervalMs} ms`;
+        });
         resolve(socket);
       });
       socket.addEventListener("message", (event) => this.dispatch(event.data));
       socket.addEventListener("close", (event) => {
+        clearInterval(heartbeat);
         if (this.socket === socket) this.socket = undefined;
+        const why = lost ?? `${event.code}${event.reason ? `: ${event.reason}` : ""}`;
         const error = new ConnectError(
           opened
-            ? `the WebSocket to ${this.url} closed (${event.code}${event.reason ? `: ${event.reason}` : ""})`
-            : `could not open a WebSocket to ${this.url} (${event.code}${event.reason ? `: ${event.reason}` : ""})`,
+            ? `the WebSocket to ${this.url} closed (${why})`
+            : `could not open a WebSocket to ${this.url} (${why})`,
           Code.Unavailable,
         );
         if (!opened) {
@@ -110,6 +132,40 @@ export class WsConnection {
       socket.addEventListener("error", () => undefined);
     });
     return this.opening;
+  }
+
+  /** Ping `socket` every pingIntervalMs; one still unanswered at the next ping is dropped. */
+  private startPings(
+    socket: WebSocketLike,
+    onLost: () => void,
+  ): ReturnType<typeof setInterval> | undefined {
+    const { ping, terminate, on } = socket;
+    if (
+      this.pingIntervalMs <= 0 ||
+      ping === undefined ||
+      terminate === undefined ||
+      on === undefined
+    )
+      return undefined;
+    let awaitingPong = false;
+    on.call(socket, "pong", () => {
+      awaitingPong = false;
+    });
+    const timer = setInterval(() => {
+      // `ws` throws on a ping once the socket is closing; its close is on its way.
+      if (socket.readyState !== OPEN) return;
+      if (!awaitingPong) {
+        awaitingPong = true;
+        ping.call(socket);
+        return;
+      }
+      // A close handshake would wait on the same dead connection: drop it.
+      onLost();
+      terminate.call(socket);
+    }, this.pingIntervalMs);
+    // Pings alone do not keep a process alive.
+    (timer as { unref?: () => void }).unref?.();
+    return timer;
   }
 
   private dispatch(data: unknown): void {

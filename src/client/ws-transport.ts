@@ -27,6 +27,12 @@ export interface WebSocketTransportOptions {
   interceptors?: Interceptor[];
   /** Response messages a call takes before it grants the server more (default 16). */
   credit?: number;
+  /**
+   * Where the WebSocket can ping (Node's `ws`; browsers cannot): ping the
+   * server this often, and fail every call with UNAVAILABLE when a pong has
+   * not come by the next ping (a half-open socket). Default 15000; 0: no pings.
+   */
+  pingIntervalMs?: number;
 }
 
 /** A connect Transport whose calls share one WebSocket, with close() to end it. */
@@ -43,7 +49,11 @@ export interface WebSocketTransport extends Transport {
  * with UNAVAILABLE; the next call opens a new socket.
  */
 export function createWebSocketTransport(options: WebSocketTransportOptions): WebSocketTransport {
-  const connection = new WsConnection(socketUrl(options.baseUrl), options.WebSocket);
+  const connection = new WsConnection(
+    socketUrl(options.baseUrl),
+    options.WebSocket,
+    options.pingIntervalMs ?? 15_000,
+  );
   const credit = options.credit ?? WS_DEFAULT_RESPONSE_CREDIT;
   const open = (
     method: { parent: { typeName: string }; name: string },

@@ -73,6 +73,32 @@ export function explainBareResponse(
 }
 
 /**
+ * What a call to `path` that names no method is told (UNIMPLEMENTED): the
+ * service's methods, or the services. Undefined when `path` does not look
+ * like an RPC path (`/package.Service/Method`). Every transport says it in
+ * these words.
+ */
+export function unknownRpcMessage(
+  path: string,
+  httpMethod: string,
+  services: readonly DescService[],
+): string | undefined {
+  const match = /^\/([^/]+)\/([^/]+)$/.exec(path);
+  if (match === null) return undefined;
+  const [, serviceName = "", methodName = ""] = match;
+  const service = services.find((s) => s.typeName === serviceName);
+  if (service !== undefined) {
+    const names = service.methods.map((m) => m.name).join(", ");
+    return `${serviceName} has no method ${JSON.stringify(methodName)}; its methods: ${names}`;
+  }
+  if (serviceName.includes(".") && httpMethod === "POST") {
+    const names = services.map((s) => s.typeName).join(", ");
+    return `no service ${JSON.stringify(serviceName)} here; the services: ${names}`;
+  }
+  return undefined;
+}
+
+/**
  * The answer to `path` when it names no method, if it looks like an RPC
  * path (`/package.Service/Method`): 404 naming the service's methods, or the
  * services, in Connect's JSON error form for a Connect unary request (which
@@ -84,20 +110,8 @@ export function unknownRpc(
   contentType: string,
   services: readonly DescService[],
 ): { status: number; header: Record<string, string>; body: string } | undefined {
-  const match = /^\/([^/]+)\/([^/]+)$/.exec(path);
-  if (match === null) return undefined;
-  const [, serviceName = "", methodName = ""] = match;
-  const service = services.find((s) => s.typeName === serviceName);
-  let message: string;
-  if (service !== undefined) {
-    const names = service.methods.map((m) => m.name).join(", ");
-    message = `${serviceName} has no method ${JSON.stringify(methodName)}; its methods: ${names}`;
-  } else if (serviceName.includes(".") && httpMethod === "POST") {
-    const names = services.map((s) => s.typeName).join(", ");
-    message = `no service ${JSON.stringify(serviceName)} here; the services: ${names}`;
-  } else {
-    return undefined;
-  }
+  const message = unknownRpcMessage(path, httpMethod, services);
+  if (message === undefined) return undefined;
   const type = contentType.split(";", 1)[0]?.trim().toLowerCase() ?? "";
   // A Connect unary call (JSON or binary) reads its error from a JSON body.
   if (type === "application/json" || type === "application/proto") {

@@ -52,6 +52,7 @@ export interface WsEndpoint {
 export function websocketEndpoint(options: WsEndpointOptions): WsEndpoint {
   const context = {
     routes: wsRoutes(options.cores, options.readMaxBytes),
+    services: [...new Set(options.cores.map((core) => core.method.parent))],
     policies: options.policies,
     maxTimeoutMs: options.maxTimeoutMs,
     maxCalls: options.maxCallsPerSocket,

@@ -1,3 +1,4 @@
+import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import type { WebSocket } from "ws";
@@ -10,6 +11,7 @@ import {
   WsCloseCode,
   WsFrameType,
 } from "../../wire/ws-frames.js";
+import { unknownRpcMessage } from "../connect-path/plain-answers.js";
 import { callInfoOf } from "../edge/call-info.js";
 import { type CallLink, WsCall } from "./ws-call.js";
 import { readOpen } from "./ws-open.js";
@@ -19,6 +21,8 @@ import { serveCall } from "./ws-serve.js";
 /** What every socket's session shares. */
 export interface SessionContext {
   readonly routes: ReadonlyMap<string, WsRoute>;
+  /** The services the routes belong to, to name them when a call names none of them. */
+  readonly services: readonly DescService[];
   readonly policies: readonly CallPolicy[];
   readonly maxTimeoutMs: number;
   /** Open calls one socket may have (--ws-max-calls). */
@@ -175,7 +179,11 @@ export class WsSession implements CallLink {
     }
     const route = this.context.routes.get(open.method);
     if (route === undefined) {
-      refuse(new ConnectError(`no such method: ${open.method}`, Code.Unimplemented));
+      // In the connect path's words (its 404 for an unknown RPC path).
+      const message =
+        unknownRpcMessage(open.method, "POST", this.context.services) ??
+        `no such method: ${open.method}`;
+      refuse(new ConnectError(message, Code.Unimplemented));
       return;
     }
     const call = new WsCall(id, this, route.output, open.credit);

@@ -65,45 +65,53 @@ async function waitFor(what: string, done: () => boolean, timeoutMs = 5000): Pro
 }
 
 describe("createParleyClient", () => {
-  it("subscribe survives kill -9 and restart of the server while a sender keeps sending", async () => {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), "parley-client-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const store = `sqlite:${join(dir, "parley.db")}`;
-    let server = await spawnOn(port, store);
-    const client = createParleyClient({
-      baseUrl: `http://127.0.0.1:${port}`,
-      ...fast,
-      sendAttempts: 100,
-      silenceTimeoutMs: 5000,
-    });
-    const TOTAL = 300;
-    const stop = new AbortController();
-    cleanups.push(() => stop.abort());
-    const statuses: SubscriptionStatus["state"][] = [];
-    const received = collect(
-      client.subscribe("restart", {
-        sinceSeq: 0n,
-        signal: stop.signal,
-        onStatus: (s) => statuses.push(s.state),
-      }),
-      TOTAL,
-    );
+  it.each(["http", "websocket"] as const)(
+    "subscribe survives kill -9 and restart of the server while a sender keeps sending (%s)",
+    async (transport) => {
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), "parley-client-"));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      const store = `sqlite:${join(dir, "parley.db")}`;
+      let server = await spawnOn(port, store);
+      const client = createParleyClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        ...fast,
+        // Retries (at most 300 ms apart) outlast a restart on a busy machine.
+        sendAttempts: 1000,
+        subscribeAttempts: 1000,
+        silenceTimeoutMs: 5000,
+        transport,
+      });
+      const TOTAL = 300;
+      const stop = new AbortController();
+      cleanups.push(() => stop.abort());
+      const statuses: SubscriptionStatus["state"][] = [];
+      const received = collect(
+        client.subscribe("restart", {
+          sinceSeq: 0n,
+          signal: stop.signal,
+          onStatus: (s) => statuses.push(s.state),
+        }),
+        TOTAL,
+      );
 
-    for (let i = 1; i <= TOTAL; i++) {
-      const message = await client.send("restart", "pump", `message ${i}`);
-      expect(Number(message.seq)).toBe(i);
-      if (i === 100 || i === 200) {
-        server.process.kill("SIGKILL");
-        await server.exited;
-        server = await spawnOn(port, store);
+      for (let i = 1; i <= TOTAL; i++) {
+        const message = await client.send("restart", "pump", `message ${i}`);
+        expect(Number(message.seq)).toBe(i);
+        if (i === 100 || i === 200) {
+          server.process.kill("SIGKILL");
+          await server.exited;
+          server = await spawnOn(port, store);
+        }
       }
-    }
-    expect(await received).toEqual(range(1, TOTAL));
-    expect(statuses.filter((s) => s === "retrying").length).toBeGreaterThanOrEqual(2);
-    const history = await client.rpc.history({ room: "restart", limit: 1 });
-    expect(history.lastSeq).toBe(BigInt(TOTAL));
-  });
+      expect(await received).toEqual(range(1, TOTAL));
+      expect(statuses.filter((s) => s === "retrying").length).toBeGreaterThanOrEqual(2);
+      const history = await client.rpc.history({ room: "restart", limit: 1 });
+      expect(history.lastSeq).toBe(BigInt(TOTAL));
+    },
+    // Three server starts (tsx compiles the sources each time) on a busy machine.
+    180_000,
+  );
 
   it("a consumer too slow for the server is cut off, resumes by itself, and loses nothing", async () => {
     // A short grace: the stall below lasts only while the sender floods.

@@ -6,7 +6,13 @@ import {
   createGrpcTransport,
 } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { ChatService } from "../../../gen/chat/v1/chat_pb.js";
+import type { WebSocketConstructor } from "../../../src/client/ws-connection.js";
+import {
+  createWebSocketTransport,
+  type WebSocketTransport,
+} from "../../../src/client/ws-transport.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { openSse } from "../../helpers/sse-client.js";
@@ -29,6 +35,8 @@ const OTHER_SECRET = "another secret of more than thirty-two bytes, forged";
 let server: ParleyServer;
 let issuer: Awaited<ReturnType<typeof rsaIssuer>>;
 let stranger: Awaited<ReturnType<typeof rsaIssuer>>;
+/** The WebSocket path's one socket, shared by its calls as a page's would be. */
+let ws: WebSocketTransport | undefined;
 
 function authConfig(overrides: Partial<AuthConfig> = {}): AuthConfig {
   return { ...AUTH_DEFAULTS, mode: "jwt", secretFile: secretFile(SECRET), ...overrides };
@@ -40,11 +48,14 @@ beforeAll(async () => {
   stranger = await rsaIssuer("k1");
   server = await startTestServer({ auth: authConfig({ jwks: issuer.jwksFile }) });
 });
-afterAll(() => server.stop());
+afterAll(() => {
+  ws?.close();
+  return server.stop();
+});
 
 // grpc-h2 is the direct gRPC path; grpc-gzip is gRPC on connect's path
 // (the direct path takes uncompressed requests only).
-type Path = TransportName | "grpc-gzip" | "json" | "sse";
+type Path = TransportName | "grpc-gzip" | "json" | "sse" | "websocket";
 const PATHS: Path[] = [
   "connect-h1",
   "connect-h2",
@@ -53,6 +64,7 @@ const PATHS: Path[] = [
   "grpcweb-h1",
   "json",
   "sse",
+  "websocket",
 ];
 
 /** One case of the matrix: the token a caller sends, and what it asks for. */
@@ -93,6 +105,13 @@ const CASES: Record<string, Case> = {
 };
 
 function client(path: Exclude<Path, "sse">) {
+  if (path === "websocket") {
+    ws ??= createWebSocketTransport({
+      baseUrl: server.url,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
+    return createClient(ChatService, ws);
+  }
   if (path === "grpc-gzip") {
     return createClient(
       ChatService,

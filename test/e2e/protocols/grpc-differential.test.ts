@@ -1,17 +1,25 @@
 import * as http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import {
+  ChatService,
   EchoRequestSchema,
   SendRequestSchema,
   SubscribeRequestSchema,
 } from "../../../gen/chat/v1/chat_pb.js";
 import type { CallPolicy } from "../../../src/calls/call-policy.js";
+import type { WebSocketConstructor } from "../../../src/client/ws-connection.js";
+import {
+  createWebSocketTransport,
+  type WebSocketTransport,
+} from "../../../src/client/ws-transport.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { MemoryLog } from "../../../src/store/memory-log.js";
 import type { NewMessage } from "../../../src/store/message-log.js";
 import { frame, type RawAnswer, type RawRequest, rawCall } from "../../helpers/raw-grpc.js";
 import { startTestServer } from "../../helpers/test-server.js";
+import { callOverWs, outcomeOfGrpc, type WsRequest, wsOf } from "../../helpers/ws-differential.js";
 
 // The direct gRPC path (src/server/grpc-direct) must answer every request
 // exactly as connect-node does. Two servers with the same deterministic
@@ -45,6 +53,8 @@ class RepeatableLog extends MemoryLog {
 interface Side {
   server: ParleyServer;
   session: http2.ClientHttp2Session;
+  /** The WebSocket transport's one socket to this server. */
+  ws: WebSocketTransport;
   /** path and code of every finished call, as the policy chain saw them. */
   outcomes: string[];
 }
@@ -73,17 +83,24 @@ async function side(direct: boolean): Promise<Side> {
       policies: [record],
     },
   );
-  return { server, session: http2.connect(server.url), outcomes };
+  const ws = createWebSocketTransport({
+    baseUrl: server.url,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+  });
+  return { server, session: http2.connect(server.url), ws, outcomes };
 }
 
 let fast: Side;
 let connect: Side;
+/** A third server that gets every case over the WebSocket transport instead. */
+let overWs: Side;
 beforeAll(async () => {
-  [fast, connect] = await Promise.all([side(true), side(false)]);
+  [fast, connect, overWs] = await Promise.all([side(true), side(false), side(true)]);
 });
 afterAll(async () => {
-  for (const s of [fast, connect]) {
+  for (const s of [fast, connect, overWs]) {
     s.session.close();
+    s.ws.close();
     await s.server.stop();
   }
 });
@@ -126,14 +143,34 @@ const textAsVarint = frame(
   ]),
 );
 const echoTextAsBit32 = frame(Buffer.from([0x0d, 0x05, 0x00, 0x00, 0x00]));
+/** A SendRequest of exactly `size` bytes (a long text), for the WebSocket's oversize case. */
+function sendOfSize(size: number): Uint8Array {
+  const bytes = (text: number) =>
+    toBinary(
+      SendRequestSchema,
+      create(SendRequestSchema, { room: "big", author: "ann", text: "x".repeat(text) }),
+    );
+  const out = bytes(size - (bytes(size).length - size));
+  if (out.length !== size) throw new Error(`a SendRequest of ${out.length} bytes, not ${size}`);
+  return out;
+}
 const oversize = (() => {
   const prefix = Buffer.alloc(5);
   prefix.writeUInt32BE(70_000, 1);
   return prefix;
 })();
 
-/** The differential cases: a name and the raw request, sent to both servers. */
-const CASES: [string, RawRequest][] = [
+/**
+ * How a case runs over the WebSocket (the third server, the generated client
+ * on the WebSocket transport): unset, the raw request's messages and
+ * deadline (wsOf); a WsRequest, that call; a string, why the case has no
+ * WebSocket form (it is about HTTP/2 or gRPC headers, framing or encodings
+ * the WebSocket protocol does not have) and changes nothing on the server.
+ */
+type WsColumn = WsRequest | string | undefined;
+
+/** The differential cases: a name and the raw request, sent to both servers, and the WebSocket column. */
+const CASES: [string, RawRequest, WsColumn?][] = [
   ["a good Send", { path: SEND, body: send("good", "hello") }],
   [
     "a good Send as application/grpc+proto",
@@ -157,10 +194,15 @@ const CASES: [string, RawRequest][] = [
     { path: SEND, body: send("good", "not again", { clientMessageId: "k1" }) },
   ],
   ["an invalid room (INVALID_ARGUMENT naming it)", { path: SEND, body: send("Bad Room!", "x") }],
-  ["a bad grpc-timeout", { path: SEND, body: send("t", "x"), headers: { "grpc-timeout": "soon" } }],
+  [
+    "a bad grpc-timeout",
+    { path: SEND, body: send("t", "x"), headers: { "grpc-timeout": "soon" } },
+    "the deadline travels as OPEN's timeoutMs, a JSON number checked by websocket-protocol.test.ts",
+  ],
   [
     "a grpc-timeout beyond what a timer can wait",
     { path: SEND, body: send("t", "x"), headers: { "grpc-timeout": "99999999H" } },
+    "the deadline travels as OPEN's timeoutMs, a JSON number checked by websocket-protocol.test.ts",
   ],
   [
     "a good grpc-timeout",
@@ -178,7 +220,11 @@ const CASES: [string, RawRequest][] = [
     "a Subscribe beyond the room's last seq (OUT_OF_RANGE with a ResumeError detail)",
     { path: SUBSCRIBE, body: subscribe("good", 99n) },
   ],
-  ["an oversize message", { path: SEND, body: oversize }],
+  [
+    "an oversize message",
+    { path: SEND, body: oversize },
+    { method: "Send", messages: [sendOfSize(70_000)] },
+  ],
   ["invalid UTF-8", { path: SEND, body: badUtf8 }],
   ["an unknown field", { path: SEND, body: unknownField }],
   [
@@ -186,8 +232,16 @@ const CASES: [string, RawRequest][] = [
     { path: SEND, body: Buffer.concat([send("two", "a"), send("two", "b")]) },
   ],
   ["no message on a unary call", { path: SEND, body: Buffer.alloc(0) }],
-  ["a truncated message", { path: SEND, body: send("cut", "hello").subarray(0, 9) }],
-  ["a message flagged compressed", { path: SEND, body: frame(Buffer.from([0x0a, 0x01, 0x61]), 1) }],
+  [
+    "a truncated message",
+    { path: SEND, body: send("cut", "hello").subarray(0, 9) },
+    "a gRPC envelope cut short has no WebSocket form: each frame is whole (a cut protobuf message is websocket-protocol.test.ts's)",
+  ],
+  [
+    "a message flagged compressed",
+    { path: SEND, body: frame(Buffer.from([0x0a, 0x01, 0x61]), 1) },
+    "WebSocket frames have no compressed flag",
+  ],
   [
     "a store failure (INTERNAL, its text kept back)",
     { path: SEND, body: send("store-fails", "x") },
@@ -202,7 +256,11 @@ const CASES: [string, RawRequest][] = [
   ],
   ["Echo, three messages in one write", { path: ECHO, body: echo("a", "bé", "🙂") }],
   ["Echo with invalid UTF-8", { path: ECHO, body: Buffer.concat([echo("ok"), badUtf8]) }],
-  ["Echo ending inside a message", { path: ECHO, body: echo("ok", "cut").subarray(0, 12) }],
+  [
+    "Echo ending inside a message",
+    { path: ECHO, body: echo("ok", "cut").subarray(0, 12) },
+    "a gRPC envelope cut short has no WebSocket form: each frame is whole (a cut protobuf message is websocket-protocol.test.ts's)",
+  ],
   [
     "a content type with a charset (refused: 415)",
     {
@@ -210,6 +268,7 @@ const CASES: [string, RawRequest][] = [
       body: send("ct", "x"),
       headers: { "content-type": "application/grpc+proto; charset=utf-8" },
     },
+    "the WebSocket protocol has one content type",
   ],
   [
     "a JSON content type",
@@ -217,6 +276,15 @@ const CASES: [string, RawRequest][] = [
       path: SEND,
       body: frame(Buffer.from(JSON.stringify({ room: "json", author: "a", text: "t" }))),
       headers: { "content-type": "application/grpc+json" },
+    },
+    {
+      method: "Send",
+      messages: [
+        toBinary(
+          SendRequestSchema,
+          create(SendRequestSchema, { room: "json", author: "a", text: "t" }),
+        ),
+      ],
     },
   ],
   [
@@ -230,8 +298,13 @@ const CASES: [string, RawRequest][] = [
   [
     "an unknown grpc-encoding",
     { path: SEND, body: send("enc", "x"), headers: { "grpc-encoding": "snappy" } },
+    "WebSocket frames are never compressed",
   ],
-  ["a GET", { path: SEND, body: Buffer.alloc(0), headers: { ":method": "GET" } }],
+  [
+    "a GET",
+    { path: SEND, body: Buffer.alloc(0), headers: { ":method": "GET" } },
+    "a WebSocket call has no HTTP method",
+  ],
   ["an unknown method", { path: "/chat.v1.ChatService/Shout", body: send("x", "x") }],
 ];
 
@@ -254,13 +327,29 @@ function comparable(answer: RawAnswer) {
   };
 }
 
-describe("the direct gRPC path answers exactly as connect-node", () => {
-  it.each(CASES)("%s", async (_, request) => {
-    const before = [fast.outcomes.length, connect.outcomes.length];
+describe("the direct gRPC path and the WebSocket transport answer exactly as connect-node", () => {
+  it.each(CASES)("%s", async (_, request, wsColumn) => {
+    const before = [fast.outcomes.length, connect.outcomes.length, overWs.outcomes.length] as const;
     const a = await rawCall(fast.session, request);
     const b = await rawCall(connect.session, request);
     expect(comparable(a)).toEqual(comparable(b));
     expect(fast.outcomes.slice(before[0])).toEqual(connect.outcomes.slice(before[1]));
+    if (typeof wsColumn === "string") return;
+    // The same responses (bytes), code, message and details, and the same outcome in the policy chain.
+    const w = await callOverWs(overWs.ws, wsColumn ?? wsOf(request));
+    const output = ChatService.methods.find(
+      (m) => `/${ChatService.typeName}/${m.name}` === request.path,
+    )?.output;
+    expect(w).toEqual(outcomeOfGrpc(b, output));
+    // END goes out as the call ends; the policy chain hears of it a moment later.
+    const expected = connect.outcomes.slice(before[1]);
+    for (let i = 0; i < 100 && overWs.outcomes.length - before[2] < expected.length; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The client's own deadline (the same timeoutMs) races the server's: when its CANCEL
+    // gets there first the server ends the call CANCELED (1), not DEADLINE_EXCEEDED (4).
+    const raced = (line: string) => (w.code === 4 ? line.replace(/ 1$/, " 4") : line);
+    expect(overWs.outcomes.slice(before[2]).map(raced)).toEqual(expected);
   });
 
   it("agrees on the cases that matter most (so the table cannot pass by both being wrong)", async () => {

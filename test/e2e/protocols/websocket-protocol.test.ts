@@ -2,18 +2,26 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import {
-  EchoRequestSchema,
-  EchoResponseSchema,
   SendRequestSchema,
   SendResponseSchema,
   SubscribeRequestSchema,
 } from "../../../gen/chat/v1/chat_pb.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { startTestServer } from "../../helpers/test-server.js";
+import {
+  wsCancel as cancel,
+  connectRawWs,
+  wsFrame as frame,
+  wsHalfClose as halfClose,
+  wsMessage as message,
+  wsOpen as open,
+  wsEchoes,
+  wsUrlOf,
+} from "../../helpers/ws-raw.js";
 
 // Issue 18 points 2 and 5 and its Bad input: docs/protocols.md#websocket,
-// driven by a plain `ws` client that does not use the client library. The
-// frame layout is written out here by hand from the document.
+// driven by a plain `ws` client that does not use the client library
+// (test/helpers/ws-raw.ts writes the frame layout out by hand).
 
 let server: ParleyServer;
 let finished = 0;
@@ -32,70 +40,14 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const wsUrl = () => `${server.url.replace("http", "ws")}/ws`;
-
-function frame(type: number, id: number, payload: Uint8Array | string = new Uint8Array()) {
-  const body = typeof payload === "string" ? Buffer.from(payload) : Buffer.from(payload);
-  const head = Buffer.alloc(5);
-  head[0] = type;
-  head.writeUInt32BE(id, 1);
-  return Buffer.concat([head, body]);
-}
-const open = (id: number, method: string, extra: object = {}) =>
-  frame(1, id, JSON.stringify({ method: `/chat.v1.ChatService/${method}`, ...extra }));
-const message = (id: number, bytes: Uint8Array) => frame(2, id, bytes);
-const halfClose = (id: number) => frame(3, id);
-const cancel = (id: number) => frame(4, id);
-
-interface Received {
-  type: number;
-  id: number;
-  payload: Buffer;
-}
-
-/** A raw socket that records every frame and its close. */
-async function connect(headers: Record<string, string> = {}, protocol = "parley.v1") {
-  const ws = new WebSocket(wsUrl(), protocol === "" ? [] : [protocol], { headers });
-  const frames: Received[] = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  ws.on("message", (data: Buffer) =>
-    frames.push({ type: data[0] as number, id: data.readUInt32BE(1), payload: data.subarray(5) }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  /** Wait until a frame of `type` for call `id` arrived; returns it. */
-  const waitFor = async (type: number, id: number): Promise<Received> => {
-    for (let i = 0; i < 500; i++) {
-      const found = frames.find((f) => f.type === type && f.id === id);
-      if (found) return found;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(
-      `no frame 0x${type.toString(16)} for call ${id}; got ${JSON.stringify(frames.map((f) => [f.type, f.id]))}`,
-    );
-  };
-  const end = async (id: number) => JSON.parse((await waitFor(0x13, id)).payload.toString());
-  return { ws, frames, closed, waitFor, end };
-}
+const wsUrl = () => wsUrlOf(server.url);
+const connect = (headers: Record<string, string> = {}, protocol = "parley.v1") =>
+  connectRawWs(server.url, headers, protocol);
 
 const sendRequest = (room: string, text: string) =>
   toBinary(SendRequestSchema, create(SendRequestSchema, { room, author: "ann", text }));
 
-/** The socket still serves: an Echo round trip on it. */
-async function echoes(socket: Awaited<ReturnType<typeof connect>>, id: number) {
-  socket.ws.send(open(id, "Echo"));
-  socket.ws.send(
-    message(id, toBinary(EchoRequestSchema, create(EchoRequestSchema, { text: "ok" }))),
-  );
-  socket.ws.send(halfClose(id));
-  const reply = await socket.waitFor(0x12, id);
-  expect(await socket.end(id)).toEqual({});
-  return fromBinary(EchoResponseSchema, reply.payload).text;
-}
+const echoes = wsEchoes;
 
 async function historyCount(room: string) {
   return (await server.log.head(room)).lastSeq;
@@ -143,18 +95,22 @@ describe("the documented WebSocket protocol, from a plain ws client", () => {
       "resource_exhausted",
       "invalid_argument",
     ]);
-    expect(ends[0].error.message).toBe(
+    expect(ends[0]?.error?.message).toBe(
       "protocol error: call 1 sent a message after its half-close",
     );
-    expect(ends[1].error.message).toBe(
+    expect(ends[1]?.error?.message).toBe(
       "message size 70000 is larger than configured readMaxBytes 65536",
     );
-    expect(ends[2].error.message).toBe("parse binary: premature EOF");
+    expect(ends[2]?.error?.message).toBe("parse binary: premature EOF");
     // An unknown method and a malformed OPEN.
     s.ws.send(open(4, "Shout"));
     s.ws.send(frame(1, 5, "{not json"));
     expect(await s.end(4)).toEqual({
-      error: { code: "unimplemented", message: "no such method: /chat.v1.ChatService/Shout" },
+      error: {
+        code: "unimplemented",
+        message:
+          'chat.v1.ChatService has no method "Shout"; its methods: Send, Listener, Subscribe, Echo, Chat, History, ListRooms, ListMembers, SetTyping, Login',
+      },
     });
     expect(await s.end(5)).toEqual({
       error: {

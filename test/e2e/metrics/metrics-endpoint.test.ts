@@ -87,7 +87,8 @@ describe("the metrics listener", () => {
     while (messages < 3) {
       const next = await it.next();
       received += next.value?.events.length ?? 0;
-      messages += next.value?.events.filter((e: RoomEvent) => e.event.case === "message").length ?? 0;
+      messages +=
+        next.value?.events.filter((e: RoomEvent) => e.event.case === "message").length ?? 0;
     }
     stop.abort();
     await it.return?.();

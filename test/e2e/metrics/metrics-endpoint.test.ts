@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -232,5 +233,18 @@ describe("the metrics listener", () => {
     expect([...methods].every((m) => m.startsWith("chat.v1.ChatService/"))).toBe(true);
     // Node's default metrics may add series of their own (a new GC kind): parley_ ones only.
     expect(parleySeries(after)).toBe(before);
+  });
+
+  it("is what docs/metrics.md lists and the Grafana dashboard queries", async () => {
+    const text = (await request(metricsUrl)).body;
+    const families = [...text.matchAll(/^# TYPE (parley_\w+) /gm)].map((m) => m[1] as string);
+    const docs = readFileSync("docs/metrics.md", "utf8");
+    const documented = new Set([...docs.matchAll(/^\| `(parley_\w+)`/gm)].map((m) => m[1]));
+    expect(families.sort()).toEqual([...documented].sort());
+    const dashboard = readFileSync("docs/grafana-dashboard.json", "utf8");
+    const queried = new Set(
+      [...dashboard.matchAll(/parley_\w+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, "")),
+    );
+    expect([...queried].filter((name) => !families.includes(name))).toEqual([]);
   });
 });

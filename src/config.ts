@@ -38,7 +38,14 @@ export interface Config extends ListenerLimits {
   ws?: Partial<WsLimits> | undefined;
   /** Identity: how tokens are checked, per-user limits. Undefined: no checks (in-process tests). */
   auth?: AuthConfig | undefined;
+  /** Port of the Prometheus endpoint (GET /metrics, its own listener); 0 or undefined: off. */
+  metricsPort?: number | undefined;
+  /** Interface the metrics listener binds; DEFAULT_METRICS_HOST when undefined. */
+  metricsHost?: string | undefined;
 }
+
+/** The metrics listener binds loopback unless told otherwise: a scraper on the same host (or a sidecar) reads it, the network does not. */
+export const DEFAULT_METRICS_HOST = "127.0.0.1";
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -278,6 +285,20 @@ function serverOptions(name: string): Command {
         .argParser(integer("--ws-max-buffer-bytes", 64 * 1024, 1024 * 1024 * 1024)),
     )
     .addOption(
+      new Option(
+        "--metrics-port <n>",
+        "serve Prometheus metrics at GET /metrics on this port, a listener apart from --port (0: off)",
+      )
+        .env("PARLEY_METRICS_PORT")
+        .default(0)
+        .argParser(integer("--metrics-port", 0, 65535)),
+    )
+    .addOption(
+      new Option("--metrics-host <addr>", "interface the metrics listener binds")
+        .env("PARLEY_METRICS_HOST")
+        .default(DEFAULT_METRICS_HOST),
+    )
+    .addOption(
       new Option("--web-dir <dir>", "the built web app, served at /")
         .env("PARLEY_WEB_DIR")
         .default(DEFAULT_WEB_DIR, "dist/web of this package"),
@@ -298,6 +319,11 @@ export function configFrom(cmd: Command): Config {
   if (o.headersTimeoutMs > o.requestTimeoutMs) {
     cmd.error(
       `error: --headers-timeout-ms (${o.headersTimeoutMs}) must not be longer than --request-timeout-ms (${o.requestTimeoutMs})`,
+    );
+  }
+  if (o.metricsPort !== 0 && o.metricsPort === o.port) {
+    cmd.error(
+      `error: --metrics-port (${o.metricsPort}) must differ from --port: metrics are served on a listener of their own, apart from the public port`,
     );
   }
   let auth: AuthConfig;
@@ -343,5 +369,7 @@ export function configFrom(cmd: Command): Config {
       maxBufferBytes: o.wsMaxBufferBytes,
     },
     auth,
+    metricsPort: o.metricsPort,
+    metricsHost: o.metricsHost,
   };
 }

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { refusals } from "../metrics/refusal-metrics.js";
 import { encodeRetryInfo } from "../wire/retry-info.js";
 
 /** A rate: `perSecond` on average, up to `burst` at once. */
@@ -19,6 +20,12 @@ export interface UserLimitOptions {
 type Kind = "sends" | "joins" | "typing";
 
 const WORDS: Record<Kind, string> = { sends: "messages", joins: "joins", typing: "typing updates" };
+
+const REFUSALS = {
+  sends: refusals.userSends,
+  joins: refusals.userJoins,
+  typing: refusals.userTyping,
+};
 
 /**
  * Token buckets per user and kind. A refusal is RESOURCE_EXHAUSTED naming the
@@ -42,6 +49,7 @@ export class UserLimits {
     );
     bucket.atMs = nowMs;
     if (bucket.tokens < 1) {
+      REFUSALS[kind].value++;
       this.buckets.set(key, bucket);
       const waitMs = Math.ceil(((1 - bucket.tokens) / rate.perSecond) * 1000);
       const error = new ConnectError(
@@ -61,6 +69,7 @@ export class UserLimits {
   openStream(user: string): () => void {
     const open = this.streams.get(user) ?? 0;
     if (open >= this.options.maxStreams) {
+      refusals.userMaxStreams.value++;
       throw new ConnectError(
         `"${user}" has ${open} streams open, the limit per user; close one first`,
         Code.ResourceExhausted,

@@ -1,3 +1,4 @@
+import { observeRelayLag } from "../metrics/redis-metrics.js";
 import type { MessageLog, StoredMessage } from "../store/message-log.js";
 import { RemoteMembers } from "./remote-members.js";
 import { checkResume } from "./resume-errors.js";
@@ -130,7 +131,10 @@ export function relayOtherNodes(room: RelayTarget, log: MessageLog): Relay | und
     if (!stopped) for (const m of missed) push(m);
   };
   const unwatch = live.watch(room.name, {
-    message: push,
+    message: (m) => {
+      if (m.seq > room.publishedSeq) observeRelayLag(m.sentAtMs);
+      push(m);
+    },
     resumed: () => {
       // First watch: the newest message is enough for each subscriber to fill
       // what it lacks from its own position. Later: what this room missed.

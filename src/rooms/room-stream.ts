@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { roomMetrics } from "../metrics/room-metrics.js";
 import type { MessageLog } from "../store/message-log.js";
 import { checkResume, type ResumePoint, trimmedWhileReading } from "./resume-errors.js";
 import type { Member, Room } from "./room.js";
@@ -79,6 +80,7 @@ export function feedRoom(
   signal.addEventListener("abort", onAbort, { once: true });
 
   const send = async (batch: QueuedEvent[]) => {
+    roomMetrics.deliveries.value += batch.length;
     if (!sink.deliver(batch)) await sink.drained();
   };
   const readUpTo = async (lastWanted: number) => {
@@ -114,6 +116,7 @@ export function feedRoom(
       out.push(queued);
       cursor = queued.seq;
     }
+    roomMetrics.deliveries.value += out.length;
     if (out.length > 0 && !sink.deliver(out)) return sink.drained();
     return undefined;
   };

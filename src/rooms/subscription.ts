@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { roomMetrics } from "../metrics/room-metrics.js";
 import type { QueuedEvent } from "./room-event.js";
 
 /**
@@ -84,6 +85,7 @@ export class Subscription {
     if (event.skipMember === this.memberId) return true;
     this.queue.push(event);
     this.queuedBytes += event.size;
+    roomMetrics.queueBytes.value += event.size;
     this.judge(undefined);
     if (this.failure) return false;
     this.scheduleWake();
@@ -120,6 +122,7 @@ export class Subscription {
   fail(error: ConnectError): void {
     if (this.failure) return;
     this.failure = error;
+    roomMetrics.queueBytes.value -= this.queuedBytes + this.heldBytes;
     this.queue = [];
     this.queuedBytes = 0;
     this.heldEvents = 0;
@@ -152,6 +155,11 @@ export class Subscription {
   unlisten(): void {
     this.listener = undefined;
     this.onFailure = undefined;
+    // The stream is over: what it left unread is no longer held for it.
+    roomMetrics.queueBytes.value -= this.queuedBytes + this.heldBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.heldBytes = 0;
   }
 
   /**
@@ -181,6 +189,7 @@ export class Subscription {
 
   /** The stream's sink has taken everything handed to it so far (it did not push back, or drained). */
   caughtUp(): void {
+    roomMetrics.queueBytes.value -= this.heldBytes;
     this.heldEvents = 0;
     this.heldBytes = 0;
     if (!this.failure) this.judge(undefined);
@@ -211,6 +220,7 @@ export class Subscription {
       return;
     }
     if (bytes > this.hardCapBytes) {
+      roomMetrics.cutoffHardCap.value++;
       this.fail(
         new ConnectError(
           `subscriber too slow: ${bytes} bytes unread, over the cap of ${this.hardCapBytes}; resume with since_seq set to the last seq received`,
@@ -222,6 +232,7 @@ export class Subscription {
     const now = nowMs ?? Date.now();
     this.overSince ??= now;
     if (now - this.overSince > this.graceMs) {
+      roomMetrics.cutoffGrace.value++;
       this.fail(
         new ConnectError(
           `subscriber too slow: more than ${this.limits.maxEvents} events or ${this.limits.maxBytes} bytes unread for over ${this.graceMs} ms; resume with since_seq set to the last seq received`,

@@ -5,12 +5,14 @@ import type { CallPolicy } from "../calls/call-policy.js";
 import type { MethodCore } from "../calls/method-core.js";
 import { requestLog } from "../calls/request-log.js";
 import { chatCores } from "../chat/chat-cores.js";
-import type { Config } from "../config.js";
+import { type Config, DEFAULT_METRICS_HOST } from "../config.js";
 import { NO_AUTH } from "../identity/auth-config.js";
 import { guestSecretHome } from "../identity/guest-secret.js";
 import { openAuth } from "../identity/open-auth.js";
 import { LIMITS } from "../limits.js";
 import type { Logger } from "../logger.js";
+import { callMetrics } from "../metrics/call-metrics.js";
+import { listenMetrics, type MetricsServer } from "../metrics/metrics-server.js";
 import { RoomHub } from "../rooms/room-hub.js";
 import type { TypingOptions } from "../rooms/typing.js";
 import type { MessageLog } from "../store/message-log.js";
@@ -42,6 +44,8 @@ export interface ParleyServer {
   readonly url: string;
   /** The store, for in-process tests and tools. */
   readonly log: MessageLog;
+  /** Where Prometheus scrapes (http://127.0.0.1:PORT/metrics); undefined when --metrics-port is 0. */
+  readonly metricsUrl: string | undefined;
   /**
    * Shut down gracefully: stop accepting, end open streams with UNAVAILABLE
    * (clients resume), let in-flight calls finish, close the store. Connections
@@ -121,7 +125,10 @@ export async function startParley(
     authMode: authConfig.mode,
   });
   // Every call on every protocol and path passes this chain, in this order.
+  // The call metrics come first (when on), so they see every refusal and the whole duration.
+  const metricsOn = (config.metricsPort ?? 0) !== 0;
   const policies: CallPolicy[] = [
+    ...(metricsOn ? [callMetrics()] : []),
     requestLog(logger),
     ...(auth.policy === undefined ? [] : [auth.policy]),
     ...(tuning.policies ?? []),
@@ -183,8 +190,27 @@ export async function startParley(
       logger.error({ err }, "a request handler threw; its request was answered 500"),
   });
   const url = `${server.scheme}://${urlHost(config.host)}:${server.port}`;
+  let metrics: MetricsServer | undefined;
+  if (metricsOn) {
+    metrics = await listenMetrics(
+      config.metricsPort ?? 0,
+      config.metricsHost ?? DEFAULT_METRICS_HOST,
+    ).catch(async (error: unknown) => {
+      server.stopAccepting();
+      server.destroyAll();
+      hub.close();
+      await log.close();
+      throw error;
+    });
+  }
   logger.info(
-    { url, store: config.store, retention: config.retention, auth: authConfig.mode },
+    {
+      url,
+      store: config.store,
+      retention: config.retention,
+      auth: authConfig.mode,
+      ...(metrics === undefined ? {} : { metrics: metrics.url }),
+    },
     "parley listening",
   );
 
@@ -214,12 +240,15 @@ export async function startParley(
     }
     hub.close();
     await log.close();
+    // Last: a scrape during the shutdown still sees the connections closing.
+    await metrics?.close();
     logger.info("parley stopped");
   };
   return {
     port: server.port,
     url,
     log,
+    metricsUrl: metrics?.url,
     stop() {
       stopping ??= stop();
       return stopping;

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
+import { countReconnects } from "../metrics/redis-metrics.js";
 import type { LiveListener, LiveMessages } from "./message-log.js";
 import { decodePresence, decodePublished } from "./redis-codec.js";
 import { roomKeys } from "./redis-keys.js";
@@ -45,6 +46,7 @@ export class RedisLive implements LiveMessages {
     // reconnects on its own, and without a listener ioredis would print
     // every failed attempt to stderr as an unhandled error event.
     this.sub.on("error", () => undefined);
+    countReconnects(this.sub, "live", this.sharded ? "subscribersReady" : "ready");
   }
 
   watch(room: string, listener: LiveListener): () => void {

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type { Cluster, Redis } from "ioredis";
 import { createLogger, type Logger } from "../logger.js";
+import { countReconnects } from "../metrics/redis-metrics.js";
 import { retryConflict } from "./idempotency.js";
 import { newEpoch, newMessageId } from "./ids.js";
 import type {
@@ -83,6 +84,7 @@ export class RedisLog implements MessageLog {
       options.target.nodeTtlMs,
     );
     this.watchConnection();
+    countReconnects(this.client, "store", "ready");
   }
 
   async append(room: string, message: NewMessage): Promise<AppendResult> {

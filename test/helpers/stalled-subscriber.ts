@@ -13,12 +13,14 @@ export interface StalledSubscriber {
 /**
  * Open a Subscribe on its own HTTP/2 connection, wait for the first response
  * and then read nothing more: the stream's flow-control window fills and the
- * server's writes to it back up, as with a client that hangs.
+ * server's writes to it back up, as with a client that hangs. `headers` are
+ * sent with the request (an authorization header, say).
  */
 export async function stalledSubscriber(
   baseUrl: string,
   room: string,
   author: string,
+  headers: Record<string, string> = {},
 ): Promise<StalledSubscriber> {
   const session = http2.connect(baseUrl);
   const stream = session.request({
@@ -26,6 +28,7 @@ export async function stalledSubscriber(
     ":path": "/chat.v1.ChatService/Subscribe",
     "content-type": "application/grpc",
     te: "trailers",
+    ...headers,
   });
   let trailers: http2.IncomingHttpHeaders = {};
   stream.on("trailers", (t) => {

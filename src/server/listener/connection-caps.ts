@@ -1,4 +1,5 @@
 import type * as net from "node:net";
+import { refusals } from "../../metrics/refusal-metrics.js";
 
 /** Connection limits; undefined: no limit. */
 export interface ConnectionCapsOptions {
@@ -37,6 +38,7 @@ export function connectionCaps(options: ConnectionCapsOptions) {
       const address = clientAddress(socket);
       const fromAddress = perAddress.get(address) ?? 0;
       if (options.maxConnections !== undefined && total >= options.maxConnections) {
+        refusals.maxConnections.value++;
         return {
           kind: "total",
           message: `the server is at its connection limit (${options.maxConnections}, --max-connections); try again later`,
@@ -44,6 +46,7 @@ export function connectionCaps(options: ConnectionCapsOptions) {
       }
       const perAddressCap = options.maxConnectionsPerAddress;
       if (perAddressCap !== undefined && fromAddress >= perAddressCap) {
+        refusals.maxConnectionsPerAddress.value++;
         return {
           kind: "address",
           message: `too many connections from ${address} (limit ${perAddressCap}, --max-connections-per-address)`,

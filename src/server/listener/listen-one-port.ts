@@ -2,6 +2,7 @@ import type * as http from "node:http";
 import * as http2 from "node:http2";
 import type * as net from "node:net";
 import type { AddressInfo } from "node:net";
+import { countConnection, countUpgrade } from "../../metrics/connection-metrics.js";
 import { admission } from "./admission.js";
 import { connectionLifecycle } from "./connection-lifecycle.js";
 import { LISTENER_DEFAULTS } from "./defaults.js";
@@ -54,8 +55,10 @@ export async function listenOnePort(
         socket.destroy();
         return;
       }
-      if (taken) lifecycle.upgraded(socket);
-      else serveUpgradeAsRequest(h1, req, socket, head);
+      if (taken) {
+        lifecycle.upgraded(socket);
+        countUpgrade(socket);
+      } else serveUpgradeAsRequest(h1, req, socket, head);
     });
   }
   const door = admission({
@@ -84,6 +87,7 @@ export async function listenOnePort(
     (socket, isH2) => {
       if (door.refusedHandOver(socket, isH2)) return;
       lifecycle.handedOver(socket, isH2);
+      countConnection(socket, isH2);
       if (isH2 && handOverH2 !== undefined) handOverH2(socket);
       else (isH2 ? h2 : h1).emit("connection", socket);
     },

@@ -4,6 +4,7 @@ import { WebSocketServer } from "ws";
 import { peerOf } from "../../calls/call-info.js";
 import type { CallPolicy } from "../../calls/call-policy.js";
 import type { MethodCore } from "../../calls/method-core.js";
+import { refusals } from "../../metrics/refusal-metrics.js";
 import { WS_PATH, WS_SUBPROTOCOL } from "../../wire/ws-frames.js";
 import { watchShutdown } from "../edge/shutdown-watch.js";
 import type { UpgradeTaker } from "../listener/index.js";
@@ -129,6 +130,7 @@ export function websocketEndpoint(options: WsEndpointOptions): WsEndpoint {
     const address = addressOf(socket);
     const open = perAddress.get(address) ?? 0;
     if (open >= options.maxSocketsPerAddress) {
+      refusals.wsMaxSocketsPerAddress.value++;
       return {
         status: 429,
         reason: `too many WebSockets from ${address} (limit ${options.maxSocketsPerAddress}, --ws-max-sockets-per-address); one socket carries many calls`,

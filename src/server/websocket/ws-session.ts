@@ -4,6 +4,7 @@ import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import type { WebSocket } from "ws";
 import type { CallInfo } from "../../calls/call-info.js";
 import { admit, type CallPolicy } from "../../calls/call-policy.js";
+import { refusals } from "../../metrics/refusal-metrics.js";
 import {
   decodeWsCredit,
   decodeWsFrame,
@@ -162,6 +163,7 @@ export class WsSession implements CallLink {
         encodeWsJsonFrame(WsFrameType.end, id, endStreamToJson(new Headers(), error, undefined)),
       );
     if (this.calls.size >= this.context.maxCalls) {
+      refusals.wsMaxCalls.value++;
       refuse(
         new ConnectError(
           `too many calls on this WebSocket (limit ${this.context.maxCalls}, --ws-max-calls); open another socket or end some`,

@@ -47,7 +47,7 @@ export async function echoRunner(job: EchoJob): Promise<Runner> {
     const scanners = new Map<number, MarkerScanner>();
     const ws = await connectParleyWs(portOf(job.url), job.token, {
       onMessage: (id, payload) => scanners.get(id)?.feed(payload),
-      onEnd: (id, ok, end) => {
+      onEnd: (_id, ok, end) => {
         if (!closing) w.error(ok ? "ended" : end);
       },
     });

@@ -8,7 +8,7 @@ import {
   WS_SUBPROTOCOL,
   WsFrameType,
 } from "../../src/wire/ws-frames.js";
-import { connectRawWs } from "./raw-ws.js";
+import { connectRawWs, type RawWs } from "./raw-ws.js";
 import { WS_PING, WsFrameReader } from "./ws-frame-reader.js";
 
 /** What a load generator hears on a Parley WebSocket, per call. */
@@ -52,7 +52,7 @@ export async function connectParleyWs(
   const decoder = new TextDecoder();
   const reader = new WsFrameReader((opcode, payload) => {
     if (opcode === WS_PING) {
-      raw.pong(payload);
+      raw?.pong(payload);
       return;
     }
     const frame = decodeWsFrame(payload);
@@ -61,7 +61,7 @@ export async function connectParleyWs(
     if (type === WsFrameType.responseMessage) {
       const n = (unread.get(id) ?? 0) + 1;
       if (n >= grantAt) {
-        raw.send(encodeWsCredit(id, n));
+        raw?.send(encodeWsCredit(id, n));
         unread.set(id, 0);
       } else unread.set(id, n);
       on.onMessage?.(id, frame.payload as Buffer);
@@ -72,10 +72,15 @@ export async function connectParleyWs(
       on.onEnd?.(id, !end.includes('"error"'), end);
     }
   });
-  const raw = await connectRawWs(
+  // Set from the first bytes on: a ping may come with the handshake's answer.
+  let raw: RawWs | undefined;
+  const connected = await connectRawWs(
     port,
     WS_PATH,
-    (chunk) => reader.feed(chunk),
+    (chunk, ws) => {
+      raw = ws;
+      reader.feed(chunk);
+    },
     () => on.onClose?.(),
     WS_SUBPROTOCOL,
   );
@@ -85,15 +90,15 @@ export async function connectParleyWs(
       ...(headers ? { headers } : {}),
     });
   return {
-    open: (id, method) => raw.send(openFrame(id, method)),
-    message: (id, bytes) => raw.send(encodeWsFrame(WsFrameType.message, id, bytes)),
+    open: (id, method) => connected.send(openFrame(id, method)),
+    message: (id, bytes) => connected.send(encodeWsFrame(WsFrameType.message, id, bytes)),
     call(id, method, bytes) {
-      raw.sendMany([
+      connected.sendMany([
         openFrame(id, method),
         encodeWsFrame(WsFrameType.message, id, bytes),
         encodeWsFrame(WsFrameType.halfClose, id),
       ]);
     },
-    close: () => raw.close(),
+    close: () => connected.close(),
   };
 }

@@ -33,12 +33,13 @@ function frameHeader(length: number, first = BINARY): Buffer {
  * unmasked, so payload bytes appear as they were sent). The `ws` client
  * parses and emits every message, which costs more CPU than the server spends
  * sending it; counting markers in the raw stream keeps the load generator
- * from being the bottleneck. `protocol` is asked for as the subprotocol.
+ * from being the bottleneck. `onData` also gets the socket: bytes that came
+ * with the handshake's answer reach it before the promise settles. `protocol` is asked for as the subprotocol.
  */
 export function connectRawWs(
   port: number,
   path: string,
-  onData: (chunk: Buffer) => void,
+  onData: (chunk: Buffer, ws: RawWs) => void,
   onClose?: () => void,
   protocol?: string,
 ): Promise<RawWs> {
@@ -85,9 +86,9 @@ export function connectRawWs(
         reject(new Error(`upgrade refused: ${head.subarray(0, end).toString()}`));
         return;
       }
-      socket.on("data", onData);
+      socket.on("data", (chunk: Buffer) => onData(chunk, ws));
       resolve(ws);
-      if (head.length > end + 4) onData(head.subarray(end + 4));
+      if (head.length > end + 4) onData(head.subarray(end + 4), ws);
     };
     socket.on("data", onHandshake);
     socket.once("error", reject);

@@ -4,6 +4,7 @@ import { EchoRequestSchema } from "../../gen/chat/v1/chat_pb.js";
 import { connectH2, grpcFrame, startCall } from "./grpc-h2.js";
 import type { EchoJob } from "./jobs.js";
 import { MarkerScanner, stampedText } from "./marker.js";
+import { connectParleyWs } from "./parley-ws.js";
 import { connectRawWs } from "./raw-ws.js";
 import { portOf, type Runner } from "./runner.js";
 import { MeasuredWindow } from "./window.js";
@@ -39,6 +40,28 @@ export async function echoRunner(job: EchoJob): Promise<Runner> {
         w.okStamped(us);
         if (running) sendOne();
       });
+      senders.push(sendOne);
+    }
+  } else if (job.wire === "parley-ws") {
+    // One socket, one Echo call per stream: each response sends the next request on its call.
+    const scanners = new Map<number, MarkerScanner>();
+    const ws = await connectParleyWs(portOf(job.url), job.token, {
+      onMessage: (id, payload) => scanners.get(id)?.feed(payload),
+      onEnd: (_id, ok, end) => {
+        if (!closing) w.error(ok ? "ended" : end);
+      },
+    });
+    close = () => ws.close();
+    for (let id = 1; id <= job.streams; id++) {
+      ws.open(id, "Echo");
+      const sendOne = () => ws.message(id, echoRequest(job.textBytes));
+      scanners.set(
+        id,
+        new MarkerScanner((us) => {
+          w.okStamped(us);
+          if (running) sendOne();
+        }),
+      );
       senders.push(sendOne);
     }
   } else {

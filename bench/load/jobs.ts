@@ -1,7 +1,10 @@
 import type { HistogramPairs } from "./histogram.js";
 
-/** How a load generator talks to the server under test. */
-export type Wire = "grpc" | "ws";
+/**
+ * How a load generator talks to the server under test: gRPC over h2c, the
+ * raw `ws` baseline's paths, or Parley's WebSocket protocol (parley.v1 at /ws).
+ */
+export type Wire = "grpc" | "ws" | "parley-ws";
 
 interface JobBase {
   wire: Wire;
@@ -17,7 +20,7 @@ export interface SubscribeJob extends JobBase {
   rooms: string[];
   /** Streams in all; stream i follows rooms[i % rooms.length] on connection i % connections. */
   streams: number;
-  /** HTTP/2 connections (gRPC); WebSocket has one connection per stream. */
+  /** HTTP/2 connections (gRPC); WebSocket (both wires) has one socket per stream. */
   connections: number;
   latency: boolean;
 }

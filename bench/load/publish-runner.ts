@@ -4,9 +4,10 @@ import { SendRequestSchema } from "../../gen/chat/v1/chat_pb.js";
 import { connectH2, grpcFrame, startCall, unaryCall } from "./grpc-h2.js";
 import type { PublishJob } from "./jobs.js";
 import { MarkerScanner, stampedText } from "./marker.js";
+import { connectParleyWs } from "./parley-ws.js";
 import { connectRawWs } from "./raw-ws.js";
 import { drained, portOf, type Runner } from "./runner.js";
-import { subscribeFrame } from "./subscribe-runner.js";
+import { parleySubscriber, subscribeFrame } from "./subscribe-runner.js";
 import { MeasuredWindow } from "./window.js";
 
 function sendRequest(room: string, textBytes: number): Uint8Array {
@@ -68,6 +69,31 @@ export async function publishRunner(job: PublishJob): Promise<Runner> {
       );
     };
     if (job.maxLag !== null) await grpcProbe(session, job.rooms[0] as string, probe, pump);
+  } else if (job.wire === "parley-ws") {
+    // Each Send is a call of its own on one socket: acknowledged by its END.
+    let nextId = 0;
+    const ws = await connectParleyWs(portOf(job.url), job.token, {
+      onEnd(_id, ok, end) {
+        if (ok) return acked();
+        inFlight--;
+        if (!closing) w.error(end);
+      },
+    });
+    closers.push(() => ws.close());
+    send = (room) => ws.call(++nextId, "Send", sendRequest(room, job.textBytes));
+    if (job.maxLag !== null) {
+      const sub = await parleySubscriber(
+        job.url,
+        job.token,
+        job.rooms[0] as string,
+        (payload) => {
+          probe.feed(payload);
+          pump();
+        },
+        () => undefined,
+      );
+      closers.push(() => sub.close());
+    }
   } else {
     const port = portOf(job.url);
     // The ws baseline answers each publish with the stored message: one marker per ack.

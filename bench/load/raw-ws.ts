@@ -5,15 +5,23 @@ import * as net from "node:net";
 export interface RawWs {
   /** Send one binary message (masked with a zero key: valid, and no copying to mask). */
   send(payload: Uint8Array): void;
+  /** Send several binary messages in one write. */
+  sendMany(payloads: Uint8Array[]): void;
+  /** Send a pong carrying `payload` (the ping's), as RFC 6455 asks of a client pinged. */
+  pong(payload: Uint8Array): void;
   close(): void;
 }
 
-function frameHeader(length: number): Buffer {
-  // FIN + binary opcode; MASK bit set with a zero masking key.
-  if (length < 126) return Buffer.from([0x82, 0x80 | length, 0, 0, 0, 0]);
-  if (length < 65536) return Buffer.from([0x82, 0x80 | 126, length >> 8, length & 255, 0, 0, 0, 0]);
+const BINARY = 0x82;
+const PONG = 0x8a;
+
+function frameHeader(length: number, first = BINARY): Buffer {
+  // FIN + opcode; MASK bit set with a zero masking key.
+  if (length < 126) return Buffer.from([first, 0x80 | length, 0, 0, 0, 0]);
+  if (length < 65536)
+    return Buffer.from([first, 0x80 | 126, length >> 8, length & 255, 0, 0, 0, 0]);
   const h = Buffer.alloc(14);
-  h[0] = 0x82;
+  h[0] = first;
   h[1] = 0x80 | 127;
   h.writeBigUInt64BE(BigInt(length), 2);
   return h;
@@ -25,24 +33,40 @@ function frameHeader(length: number): Buffer {
  * unmasked, so payload bytes appear as they were sent). The `ws` client
  * parses and emits every message, which costs more CPU than the server spends
  * sending it; counting markers in the raw stream keeps the load generator
- * from being the bottleneck.
+ * from being the bottleneck. `onData` also gets the socket: bytes that came
+ * with the handshake's answer reach it before the promise settles. `protocol` is asked for as the subprotocol.
  */
 export function connectRawWs(
   port: number,
   path: string,
-  onData: (chunk: Buffer) => void,
+  onData: (chunk: Buffer, ws: RawWs) => void,
   onClose?: () => void,
+  protocol?: string,
 ): Promise<RawWs> {
   const socket = net.connect(port, "127.0.0.1");
   socket.setNoDelay(true);
   const key = randomBytes(16).toString("base64");
   socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : ""}\r\n`,
   );
   const ws: RawWs = {
     send(payload) {
       socket.cork();
       socket.write(frameHeader(payload.length));
+      socket.write(payload);
+      socket.uncork();
+    },
+    sendMany(payloads) {
+      socket.cork();
+      for (const payload of payloads) {
+        socket.write(frameHeader(payload.length));
+        socket.write(payload);
+      }
+      socket.uncork();
+    },
+    pong(payload) {
+      socket.cork();
+      socket.write(frameHeader(payload.length, PONG));
       socket.write(payload);
       socket.uncork();
     },
@@ -62,9 +86,9 @@ export function connectRawWs(
         reject(new Error(`upgrade refused: ${head.subarray(0, end).toString()}`));
         return;
       }
-      socket.on("data", onData);
+      socket.on("data", (chunk: Buffer) => onData(chunk, ws));
       resolve(ws);
-      if (head.length > end + 4) onData(head.subarray(end + 4));
+      if (head.length > end + 4) onData(head.subarray(end + 4), ws);
     };
     socket.on("data", onHandshake);
     socket.once("error", reject);

@@ -4,13 +4,52 @@ import { SubscribeRequestSchema } from "../../gen/chat/v1/chat_pb.js";
 import { connectH2, grpcFrame, startCall } from "./grpc-h2.js";
 import type { SubscribeJob } from "./jobs.js";
 import { MarkerScanner } from "./marker.js";
+import { connectParleyWs, type ParleyWs } from "./parley-ws.js";
 import { connectRawWs, type RawWs } from "./raw-ws.js";
 import { portOf, type Runner } from "./runner.js";
 import { MeasuredWindow } from "./window.js";
 
+/** Subscribe request bytes for a room. */
+export function subscribeRequest(room: string): Uint8Array {
+  return toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { room }));
+}
+
 /** Subscribe request bytes for a room (gRPC framed). */
 export function subscribeFrame(room: string): Buffer {
-  return grpcFrame(toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { room })));
+  return grpcFrame(subscribeRequest(room));
+}
+
+/**
+ * One Subscribe call (id 1) on its own Parley WebSocket; resolves with the
+ * socket once the call's first response (`ready`) arrives, or it ended.
+ */
+export function parleySubscriber(
+  url: string,
+  token: string | undefined,
+  room: string,
+  onMessage: (payload: Buffer) => void,
+  onError: (why: string) => void,
+): Promise<ParleyWs> {
+  return new Promise((resolve, reject) => {
+    let answered = () => {};
+    connectParleyWs(portOf(url), token, {
+      onMessage(_id, payload) {
+        answered();
+        onMessage(payload);
+      },
+      onEnd(_id, ok, end) {
+        answered();
+        onError(ok ? "ended" : end);
+      },
+      onClose: () => onError("closed"),
+    }).then((ws) => {
+      answered = () => {
+        answered = () => {};
+        resolve(ws);
+      };
+      ws.call(1, "Subscribe", subscribeRequest(room));
+    }, reject);
+  });
 }
 
 /**
@@ -23,7 +62,7 @@ export async function subscribeRunner(job: SubscribeJob): Promise<Runner> {
   const onStamp = job.latency ? (us: number) => w.okStamped(us) : () => w.ok();
   let closing = false;
   const sessions: http2.ClientHttp2Session[] = [];
-  const sockets: RawWs[] = [];
+  const sockets: (RawWs | ParleyWs)[] = [];
   if (job.wire === "grpc") {
     for (let c = 0; c < job.connections; c++) sessions.push(await connectH2(job.url));
     await Promise.all(
@@ -52,11 +91,23 @@ export async function subscribeRunner(job: SubscribeJob): Promise<Runner> {
     );
   } else {
     const port = portOf(job.url);
-    // WebSocket has one connection per subscriber: connect in batches, as the idle runner does.
+    // WebSocket has one socket per subscriber here, for Parley's protocol as
+    // for the raw ws baseline: connect in batches, as the idle runner does.
     for (let first = 0; first < job.streams; first += 100) {
       const batch = Array.from({ length: Math.min(100, job.streams - first) }, (_, k) => {
         const room = job.rooms[(first + k) % job.rooms.length] as string;
         const scanner = new MarkerScanner(onStamp);
+        if (job.wire === "parley-ws") {
+          return parleySubscriber(
+            job.url,
+            job.token,
+            room,
+            (payload) => scanner.feed(payload),
+            (why) => {
+              if (!closing) w.error(why);
+            },
+          );
+        }
         return connectRawWs(
           port,
           `/subscribe?room=${room}`,

@@ -64,8 +64,9 @@ async function kibPerAdded(
  * connections with one idle Subscribe stream each, then streamsPerConnection - 1
  * more on each of the same connections. Per extra connection: the same
  * reference, then enough connections with one stream each to reach
- * manyConnections. WebSocket has no streams within a connection, so it has
- * only the second.
+ * manyConnections. On parley-ws a stream is a Subscribe call on a socket
+ * and a connection a socket with one such call; the raw ws baseline has no
+ * calls within a socket, so it has only the second.
  */
 export async function idleScale(ctx: SuiteContext): Promise<Row[]> {
   const s = ctx.sizes.idle;

@@ -4,17 +4,25 @@ import { parleyEntry } from "./parley-build.js";
 import { type ServerProcess, spawnListening } from "./spawn-process.js";
 
 /**
- * The servers the suite compares. "parley-jwt" is Parley with `--auth jwt`,
- * every load call carrying a token: beside "parley" in one run, it gives
- * what verifying tokens costs.
+ * The servers the suite compares. "parley" is loaded over gRPC (h2c),
+ * "parley-ws" is the same server loaded over its WebSocket protocol
+ * (parley.v1 at /ws). "parley-jwt" is Parley with `--auth jwt`, every load
+ * call carrying a token: beside "parley" in one run, it gives what verifying
+ * tokens costs.
  */
-export type TargetName = "parley" | "parley-jwt" | "grpc-js" | "ws";
+export type TargetName = "parley" | "parley-ws" | "parley-jwt" | "grpc-js" | "ws";
 
 /** The targets a run compares unless --targets names others, Parley first. */
-export const TARGETS: readonly TargetName[] = ["parley", "grpc-js", "ws"];
+export const TARGETS: readonly TargetName[] = ["parley", "parley-ws", "grpc-js", "ws"];
 
 /** Every target --targets may name. */
-export const ALL_TARGETS: readonly TargetName[] = ["parley", "parley-jwt", "grpc-js", "ws"];
+export const ALL_TARGETS: readonly TargetName[] = [
+  "parley",
+  "parley-ws",
+  "parley-jwt",
+  "grpc-js",
+  "ws",
+];
 
 /** A running server under test. */
 export interface Target extends ServerProcess {
@@ -40,6 +48,7 @@ export interface ParleyOptions {
 export async function startTarget(name: TargetName, parley: ParleyOptions): Promise<Target> {
   switch (name) {
     case "parley":
+    case "parley-ws":
     case "parley-jwt": {
       const auth = name === "parley-jwt" ? await benchAuth() : undefined;
       const server = await spawnListening(
@@ -56,13 +65,15 @@ export async function startTarget(name: TargetName, parley: ParleyOptions): Prom
             "--retention",
             "10000000",
           ],
-          // The idle-scale scenario opens 5,000 connections from one address.
+          // The idle-scale scenario opens 5,000 connections (or sockets) from one address.
           ...["--max-connections-per-address", "100000"],
+          ...["--ws-max-sockets-per-address", "100000"],
         ],
         /"url":"http:\/\/127\.0\.0\.1:(\d+)".*"msg":"parley listening"/,
         parley.nodeFlags,
       );
-      return { ...server, name, wire: "grpc", ...(auth ? { token: auth.token } : {}) };
+      const wire = name === "parley-ws" ? "parley-ws" : "grpc";
+      return { ...server, name, wire, ...(auth ? { token: auth.token } : {}) };
     }
     case "grpc-js":
       return {

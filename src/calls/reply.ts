@@ -23,6 +23,12 @@ export class Reply<O> {
     readonly message: () => O,
     /** The encoding as one uncompressed length-prefixed frame, when it can be had cheaper than framing bytes(). */
     readonly frame?: () => Uint8Array,
+    /**
+     * The encoding after `headroom` free bytes, for a transport that writes
+     * its own header in front (the WebSocket frame's), when the writer can
+     * leave room for it: the bytes are then copied once, not twice.
+     */
+    readonly bytesAfter?: (headroom: number) => Uint8Array,
   ) {}
 }
 

@@ -23,5 +23,6 @@ export function eventsReply<S extends EventsSchema>(
         events: batch.map((q) => q.event),
       } as MessageInitShape<S>) as MessageShape<S>,
     () => eventBatchFrame(batch),
+    (headroom) => encodeEventBatch(batch, headroom),
   );
 }

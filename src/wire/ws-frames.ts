@@ -71,9 +71,21 @@ export interface WsFrame {
 export function encodeWsFrame(type: number, callId: number, payload?: Uint8Array): Uint8Array {
   const size = payload?.byteLength ?? 0;
   const out = new Uint8Array(WS_FRAME_HEADER_BYTES + size);
-  out[0] = type;
-  new DataView(out.buffer).setUint32(1, callId);
   if (payload !== undefined) out.set(payload, WS_FRAME_HEADER_BYTES);
+  return writeWsFrameHeader(out, type, callId);
+}
+
+/**
+ * Write a frame's header into the first WS_FRAME_HEADER_BYTES of `out`,
+ * whose payload is already in place after them: a writer that leaves that
+ * headroom gets its frame without copying the payload again.
+ */
+export function writeWsFrameHeader(out: Uint8Array, type: number, callId: number): Uint8Array {
+  out[0] = type;
+  out[1] = callId >>> 24;
+  out[2] = (callId >>> 16) & 0xff;
+  out[3] = (callId >>> 8) & 0xff;
+  out[4] = callId & 0xff;
   return out;
 }
 

@@ -8,8 +8,10 @@ import {
   encodeWsCredit,
   encodeWsFrame,
   encodeWsJsonFrame,
+  WS_FRAME_HEADER_BYTES,
   WS_REQUEST_WINDOW,
   WsFrameType,
+  writeWsFrameHeader,
 } from "../../wire/ws-frames.js";
 import { CallSignal } from "../edge/call-signal.js";
 
@@ -139,7 +141,7 @@ export class WsCall implements ReplySink<unknown> {
   send(response: CoreReply<unknown>): boolean {
     if (this.finished) return true;
     this.sendHeaders();
-    this.link.write(encodeWsFrame(WsFrameType.responseMessage, this.id, this.bytes(response)));
+    this.link.write(this.frame(response));
     this.responseCredit--;
     return this.responseCredit > 0;
   }
@@ -186,13 +188,22 @@ export class WsCall implements ReplySink<unknown> {
     this.link.write(encodeWsJsonFrame(WsFrameType.headers, this.id, {}));
   }
 
-  private bytes(response: CoreReply<unknown>): Uint8Array {
-    if (response instanceof Reply) return response.bytes();
+  /**
+   * A response's MESSAGE frame. An event batch (a Subscribe or Chat reply,
+   * built for each subscriber) is written straight after the frame header:
+   * the events' shared bytes are copied once per subscriber, not twice.
+   */
+  private frame(response: CoreReply<unknown>): Uint8Array {
+    const type = WsFrameType.responseMessage;
+    if (response instanceof Reply) {
+      if (response.bytesAfter === undefined) return encodeWsFrame(type, this.id, response.bytes());
+      return writeWsFrameHeader(response.bytesAfter(WS_FRAME_HEADER_BYTES), type, this.id);
+    }
     // Cores may answer with an init object, as connect-node's handlers may.
     const message = isMessage(response, this.output)
       ? response
       : create(this.output, response as never);
-    return toBinary(this.output, message);
+    return encodeWsFrame(type, this.id, toBinary(this.output, message));
   }
 
   private wake(): void {

@@ -97,7 +97,7 @@ export function websocketEndpoint(options: WsEndpointOptions): WsEndpoint {
     }
     const address = addressOf(socket);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new WsSession(ws, context, peerOf(socket));
+      const session = new WsSession(ws, socket, context, peerOf(socket));
       sessions.add(session);
       perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
       ws.once("close", () => {

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
@@ -18,6 +19,7 @@ import { type CallLink, WsCall } from "./ws-call.js";
 import { readOpen } from "./ws-open.js";
 import type { WsRoute } from "./ws-route.js";
 import { serveCall } from "./ws-serve.js";
+import { type TurnCorked, uncorkWhenTurnEnds } from "./ws-turn-cork.js";
 
 /** What every socket's session shares. */
 export interface SessionContext {
@@ -37,15 +39,19 @@ export interface SessionContext {
  * that break the protocol close the socket (1002, 1003); a bad call gets its
  * own END and the socket goes on.
  */
-export class WsSession implements CallLink {
+export class WsSession implements CallLink, TurnCorked {
   private readonly calls = new Map<number, WsCall>();
   private lastId = 0;
   private closing = false;
+  /** Frames written in this turn wait in the socket, to leave in one write when it ends. */
+  private corked = false;
   /** Set by each ping, cleared by the pong: a socket still unanswered at the next ping is dead. */
   awaitingPong = false;
 
   constructor(
     readonly socket: WebSocket,
+    /** The connection under `socket`, as the upgrade handed it over. */
+    private readonly connection: Duplex,
     private readonly context: SessionContext,
     private readonly peer: string,
   ) {
@@ -67,6 +73,15 @@ export class WsSession implements CallLink {
 
   write(frame: Uint8Array): void {
     if (this.closing) return;
+    // Every frame of this turn (a delivery to each call on the socket, the
+    // answers to one read's requests) leaves in one write, not one each: as
+    // the direct gRPC path writes a chunk's answers at once. The `ws` library
+    // still frames each message.
+    if (!this.corked) {
+      this.corked = true;
+      this.connection.cork();
+      uncorkWhenTurnEnds(this);
+    }
     this.socket.send(frame);
     if (this.socket.bufferedAmount > this.context.maxBufferBytes) {
       this.fail(
@@ -76,6 +91,11 @@ export class WsSession implements CallLink {
       // A peer that does not read will not answer the close either.
       setTimeout(() => this.socket.terminate(), 1000).unref();
     }
+  }
+
+  uncorkTurn(): void {
+    this.corked = false;
+    this.connection.uncork();
   }
 
   forget(id: number): void {

@@ -49,6 +49,10 @@ export class RoomPicker {
   /** Whether a ListRooms answer came (before, a room missing from the list may have messages and members). */
   private loaded = false;
   private soon: ReturnType<typeof setTimeout> | undefined;
+  /** Unread messages in a room (shown as a badge when above 0). */
+  unread: (room: string) => number = () => 0;
+  /** Each ListRooms answer, as it comes. */
+  onRooms: (rooms: readonly RoomSummary[]) => void = () => undefined;
 
   /** `canList`: whether ListRooms may be called now (signed in); the list is not asked for before. */
   constructor(
@@ -146,10 +150,16 @@ export class RoomPicker {
       this.shown = asked;
       this.loaded = true;
       this.rooms = page.rooms;
+      this.onRooms(page.rooms);
       this.render();
     } catch {
       // Offline: the connection indicator says so; keep showing the last list.
     }
+  }
+
+  /** Show the list again (an unread count changed). */
+  redraw(): void {
+    this.render();
   }
 
   private render(): void {
@@ -188,6 +198,7 @@ export class RoomPicker {
             },
           },
           h("span", { class: "room-name", text: `# ${r.room}` }),
+          this.unreadBadge(r.room),
           pending
             ? h("span", { class: "count-badge", text: "…", attrs: { "aria-label": "joining" } })
             : unknown && typeof live !== "number"
@@ -206,6 +217,17 @@ export class RoomPicker {
     if (rooms.length === 0 && this.canList()) {
       this.list.replaceChildren(h("li", { class: "empty-hint", text: "No rooms yet: make one." }));
     }
+  }
+
+  /** "3 unread" beside a room with messages after the last one read; nothing when none. */
+  private unreadBadge(room: string): HTMLElement | null {
+    const n = this.unread(room);
+    if (n <= 0) return null;
+    return h("span", {
+      class: "unread-badge",
+      text: n > 99 ? "99+" : String(n),
+      attrs: { "aria-label": `${n} unread`, "data-unread": String(n) },
+    });
   }
 
   /** `r` with the open room's newest message when its view knows a newer one than ListRooms said. */

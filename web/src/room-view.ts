@@ -2,14 +2,16 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import { backoffDelay, sleep } from "../../src/client/backoff.js";
-import type { ParleyClient } from "../../src/client/parley-client.js";
 import { ResumeFailedError } from "../../src/client/resume-failed-error.js";
 import type { SubscriptionStatus } from "../../src/client/resuming-subscribe.js";
-import { newClientMessageId } from "./api.js";
+import { newClientMessageId } from "./client-message-id.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
 import type { MembersPanel } from "./members-panel.js";
 import { MessageList } from "./message-list.js";
+import type { PageLink } from "./page-link.js";
+import { postLines } from "./paste-lines.js";
+import { type RoomFeed, roomFeed } from "./room-feed.js";
 import { TypingIndicator } from "./typing-indicator.js";
 
 /** Messages per History page. */
@@ -19,7 +21,7 @@ const REJOIN_QUIET_MS = 15_000;
 
 /** What a room view needs from the page around it. */
 export interface RoomViewDeps {
-  api: ParleyClient;
+  link: PageLink;
   me: string;
   members: MembersPanel;
   onStatus(status: SubscriptionStatus): void;
@@ -32,10 +34,11 @@ export interface RoomViewDeps {
 }
 
 /**
- * One open room: the newest History page, then a subscription resuming from
- * its last seq (so nothing falls between the two), kept alive across
- * disconnects by the client library: every message exactly once, in order,
- * without reloading the page. Close it to leave the room.
+ * One open room: the newest History page, then its feed from that page's
+ * last seq (so nothing falls between the two): a Chat stream over the page's
+ * WebSocket, or Subscribe and Send over fetch (room-feed.ts), kept alive
+ * across disconnects: every message exactly once, in order, without
+ * reloading the page. Close it to leave the room.
  */
 export class RoomView {
   readonly el: HTMLElement;
@@ -47,23 +50,32 @@ export class RoomView {
   private rejoining = new Set<string>();
   private rejoinQuietUntil = 0;
   private everLive = false;
+  /** The feed posts go to, once it is open (posts made before wait for it). */
+  private readonly feed: Promise<RoomFeed>;
+  private feedOpened!: (feed: RoomFeed) => void;
 
   constructor(
     private readonly room: string,
     private readonly deps: RoomViewDeps,
   ) {
     this.list = new MessageList(room, deps.me, (beforeSeq) =>
-      deps.api.rpc.history({ room, beforeSeq: BigInt(beforeSeq), limit: PAGE }),
+      deps.link.api.rpc.history({ room, beforeSeq: BigInt(beforeSeq), limit: PAGE }),
     );
     this.typing = new TypingIndicator(deps.me);
     this.composer = new Composer(room, {
       send: (text) => this.send(text, newClientMessageId()),
+      sendLines: (lines) => void this.sendLines(lines),
       typing: (typing) => {
-        deps.api.rpc.setTyping({ room, author: deps.me, stopped: !typing }).catch(() => undefined); // typing is best effort: never worth an error
+        deps.link.api.rpc
+          .setTyping({ room, author: deps.me, stopped: !typing })
+          .catch(() => undefined); // typing is best effort: never worth an error
       },
     });
     this.el = h("div", { class: "room-view" }, this.list.el, this.typing.el, this.composer.el);
     this.el.style.display = "contents";
+    this.feed = new Promise((resolve) => {
+      this.feedOpened = resolve;
+    });
     void this.run();
   }
 
@@ -78,7 +90,7 @@ export class RoomView {
   }
 
   private async run(): Promise<void> {
-    const { api, me } = this.deps;
+    const { link, me } = this.deps;
     const signal = this.stop.signal;
     this.deps.onMembers("joining");
     let why = "";
@@ -93,14 +105,14 @@ export class RoomView {
       );
       if (why !== "") this.list.notice(why, "warn");
       try {
-        const events = api.subscribe(this.room, {
+        const feed = roomFeed(link.api, await link.decide(), this.room, me, {
           sinceSeq: page.lastSeq,
           epoch: page.epoch,
-          author: me,
           signal,
           onStatus: (status) => this.onStatus(status),
         });
-        for await (const event of events) this.handle(event);
+        this.feedOpened(feed);
+        for await (const event of feed.events) this.handle(event);
         return;
       } catch (error) {
         // The server cannot continue without a hole: say so, and start again from what it has.
@@ -122,7 +134,7 @@ export class RoomView {
   private async firstPage() {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deps.api.rpc.history(
+        return await this.deps.link.api.rpc.history(
           { room: this.room, limit: PAGE },
           { signal: this.stop.signal },
         );
@@ -205,22 +217,28 @@ export class RoomView {
 
   private send(text: string, clientMessageId: string): void {
     this.list.addPending(clientMessageId, text);
-    this.deps.api
-      .send(this.room, this.deps.me, text, { clientMessageId, signal: this.stop.signal })
+    this.post(text, clientMessageId);
+  }
+
+  /**
+   * Post (a retry uses the same idempotency key: if the first try was stored
+   * after all, it is not stored twice); a post that fails for good says why
+   * and offers to try again.
+   */
+  private post(text: string, clientMessageId: string): void {
+    this.feed
+      .then((feed) => feed.post(text, clientMessageId))
       .catch((error: unknown) => {
         if (this.stop.signal.aborted) return;
         const reason = ConnectError.from(error).rawMessage;
-        this.list.failPending(clientMessageId, reason, () => this.retry(text, clientMessageId));
+        this.list.failPending(clientMessageId, reason, () => this.post(text, clientMessageId));
       });
   }
 
-  /** Retry with the same idempotency key: if the first try was stored after all, it is not stored twice. */
-  private retry(text: string, clientMessageId: string): void {
-    this.deps.api
-      .send(this.room, this.deps.me, text, { clientMessageId, signal: this.stop.signal })
-      .catch((error: unknown) => {
-        const reason = ConnectError.from(error).rawMessage;
-        this.list.failPending(clientMessageId, reason, () => this.retry(text, clientMessageId));
-      });
+  /** Pasted lines, one message each; the summary shows in the room. */
+  private async sendLines(lines: string[]): Promise<void> {
+    const { link, me } = this.deps;
+    const report = await postLines(link.api, await link.decide(), this.room, me, lines);
+    if (!this.stop.signal.aborted) this.list.notice(report.text, report.ok ? "info" : "warn");
   }
 }

@@ -88,7 +88,8 @@ export class PageLink {
 /** Whether the server answers a plain HTTP request (any status: it is there). */
 async function serverAnswers(baseUrl: string): Promise<boolean> {
   try {
-    await fetch(new URL("/healthz", baseUrl), { cache: "no-store" });
+    const answer = await fetch(new URL("/healthz", baseUrl), { cache: "no-store" });
+    await answer.arrayBuffer(); // read it all, so the request is over
     return true;
   } catch {
     return false;

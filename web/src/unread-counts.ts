@@ -32,6 +32,7 @@ export class UnreadCounts {
     this.current = room;
     const mark = this.marks[room] ?? { read: "0", openedAt: 0 };
     this.marks[room] = { ...mark, openedAt: Date.now() };
+    this.save();
     this.read(room, this.latest.get(room) ?? BigInt(mark.read));
   }
 

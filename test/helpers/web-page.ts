@@ -177,3 +177,10 @@ export function messageRows(page: Page) {
     }),
   );
 }
+
+/** The first WebSocket the page opened since watchNetwork (throws when it opened none). */
+export function firstSocket(log: NetworkLog): SocketRecord {
+  const socket = log.sockets[0];
+  if (socket === undefined) throw new Error("the page opened no WebSocket");
+  return socket;
+}

@@ -128,6 +128,7 @@ function startLive(name: string): void {
   const counts = new UnreadCounts(name, () => picker.redraw());
   unread = counts;
   picker.unread = (room) => counts.count(room);
+  picker.liveSeq = (room) => counts.latestSeq(room);
   picker.onRooms = (rooms) => {
     for (const r of rooms) counts.seen(r.room, r.lastSeq);
   };
@@ -146,6 +147,7 @@ function stopLive(): void {
   status.setRtt(undefined);
   unread = follows = rtt = undefined;
   picker.unread = () => 0;
+  picker.liveSeq = () => undefined;
 }
 
 /** The welcome card: choose (or change) the display name; a guest logs in with it. */

@@ -51,6 +51,8 @@ export class RoomPicker {
   private soon: ReturnType<typeof setTimeout> | undefined;
   /** Unread messages in a room (shown as a badge when above 0). */
   unread: (room: string) => number = () => 0;
+  /** A room's newest seq as heard live (a followed room), when newer than ListRooms said. */
+  liveSeq: (room: string) => bigint | undefined = () => undefined;
   /** Each ListRooms answer, as it comes. */
   onRooms: (rooms: readonly RoomSummary[]) => void = () => undefined;
 
@@ -163,7 +165,9 @@ export class RoomPicker {
   }
 
   private render(): void {
-    const rooms = this.rooms.map((r) => (r.room === this.current ? this.withOpenLast(r) : r));
+    const rooms = this.rooms.map((r) =>
+      r.room === this.current ? this.withOpenLast(r) : this.withLiveSeq(r),
+    );
     const joining = this.live === "joining";
     const live = this.live;
     const count = (r: RoomSummary) =>
@@ -228,6 +232,13 @@ export class RoomPicker {
       text: n > 99 ? "99+" : String(n),
       attrs: { "aria-label": `${n} unread`, "data-unread": String(n) },
     });
+  }
+
+  /** `r` with the newest seq a followed room's stream told, when ListRooms has not caught up. */
+  private withLiveSeq(r: RoomSummary): RoomSummary {
+    const seq = this.liveSeq(r.room);
+    if (seq === undefined || seq <= r.lastSeq) return r;
+    return create(RoomSummarySchema, { ...r, lastSeq: seq });
   }
 
   /** `r` with the open room's newest message when its view knows a newer one than ListRooms said. */

@@ -58,6 +58,11 @@ export class UnreadCounts {
     this.onChange();
   }
 
+  /** The room's newest seq heard so far, if any. */
+  latestSeq(room: string): bigint | undefined {
+    return this.latest.get(room);
+  }
+
   /** Messages in `room` after the last one read (0 for the open room). */
   count(room: string): number {
     const mark = this.marks[room];

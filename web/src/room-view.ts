@@ -18,6 +18,11 @@ import { TypingIndicator } from "./typing-indicator.js";
 const PAGE = 50;
 /** After a reconnect, joins by people who were here before it are not news for this long. */
 const REJOIN_QUIET_MS = 15_000;
+/**
+ * Someone who left and is back within this long did not leave: a reload, or
+ * a page moving to another room, which then follows this one (room-follows.ts).
+ */
+const LEAVE_QUIET_MS = 3000;
 
 /** What a room view needs from the page around it. */
 export interface RoomViewDeps {
@@ -49,6 +54,8 @@ export class RoomView {
   /** Names in the room before the last disconnect, and until when their rejoins stay quiet. */
   private rejoining = new Set<string>();
   private rejoinQuietUntil = 0;
+  /** "X left" notices waiting out LEAVE_QUIET_MS, by name. */
+  private readonly leaving = new Map<string, ReturnType<typeof setTimeout>>();
   private everLive = false;
   /** The feed posts go to, once it is open (posts made before wait for it). */
   private readonly feed: Promise<RoomFeed>;
@@ -87,6 +94,7 @@ export class RoomView {
   close(): void {
     this.stop.abort();
     this.typing.clear();
+    for (const timer of this.leaving.values()) clearTimeout(timer);
   }
 
   private async run(): Promise<void> {
@@ -190,14 +198,22 @@ export class RoomView {
         const isNew = this.deps.members.add(e.value.memberId, e.value.author);
         const quiet = this.rejoining.has(e.value.author) && Date.now() < this.rejoinQuietUntil;
         this.rejoining.delete(e.value.author);
-        if (isNew && !quiet) this.list.notice(`${e.value.author} joined`);
+        const back = this.leaving.get(e.value.author);
+        clearTimeout(back);
+        this.leaving.delete(e.value.author);
+        if (isNew && !quiet && back === undefined) this.list.notice(`${e.value.author} joined`);
         break;
       }
       case "leave": {
         const { author, gone } = this.deps.members.remove(e.value.memberId);
         if (gone) {
           this.typing.set(author, false);
-          this.list.notice(`${author} left`);
+          clearTimeout(this.leaving.get(author));
+          const timer = setTimeout(() => {
+            this.leaving.delete(author);
+            this.list.notice(`${author} left`);
+          }, LEAVE_QUIET_MS);
+          this.leaving.set(author, timer);
         }
         break;
       }

@@ -184,3 +184,27 @@ export function firstSocket(log: NetworkLog): SocketRecord {
   if (socket === undefined) throw new Error("the page opened no WebSocket");
   return socket;
 }
+
+/**
+ * Call `seen` with each ChatService call the page starts and the bearer token
+ * it carries, whichever way it goes: an HTTP request (fetch), or an OPEN
+ * frame on the page's WebSocket (the token in its headers).
+ */
+export function watchCalls(page: Page, seen: (method: string, token: string | undefined) => void) {
+  const bearer = (value: string | undefined) => /^Bearer (\S+)$/.exec(value ?? "")?.[1];
+  page.on("request", (request) => {
+    const method = /\/chat\.v1\.ChatService\/(\w+)$/.exec(request.url())?.[1];
+    if (method !== undefined) seen(method, bearer(request.headers().authorization));
+  });
+  page.on("websocket", (ws) => {
+    ws.on("framesent", ({ payload }) => {
+      const frame = asFrame(payload);
+      if (frame?.type !== 0x01) return;
+      const open = JSON.parse(new TextDecoder().decode(frame.payload)) as {
+        method: string;
+        headers?: Record<string, string>;
+      };
+      seen(open.method.split("/").at(-1) ?? "", bearer(open.headers?.authorization));
+    });
+  });
+}

@@ -95,7 +95,8 @@ export class ConnectionIndicator {
   private show(state: ConnectionState, label: string, detail?: string): void {
     delete this.el.dataset.rtt;
     if (this.way !== undefined) this.el.dataset.way = this.way;
-    this.el.dataset.state = state;
+    // Only a change is written: a new round-trip figure is not a change of state.
+    if (this.el.dataset.state !== state) this.el.dataset.state = state;
     this.el.replaceChildren(h("span", { class: "label", text: label }));
     if (detail !== undefined) this.el.append(h("span", { class: "rtt", text: `· ${detail}` }));
     this.el.title = label;

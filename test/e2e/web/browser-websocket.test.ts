@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
@@ -21,14 +22,26 @@ import {
 // the connection indicator shows the round trip measured over Echo, a paste
 // of many lines goes over one Listener stream, and a page following 20
 // rooms (with a live unread count each) holds exactly one WebSocket and no
-// other long-lived connection. Leaves the screenshots in docs/screenshots/.
+// other long-lived connection. Leaves the screenshots the docs show (see SHOTS).
 
 const CHROMIUM = chromiumPath();
 const REQUIRED = process.env.CI === "true";
 if (!CHROMIUM && !REQUIRED)
   console.warn(`test/e2e/web/browser-websocket.test.ts ${CHROMIUM_MISSING}`);
 
-const SHOTS = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
+/**
+ * Where the screenshots go: test-results/ (not committed), or, with
+ * PARLEY_UPDATE_SCREENSHOTS=1, docs/screenshots/ (what the docs show), so a
+ * plain test run leaves the checkout clean.
+ */
+const SHOTS = fileURLToPath(
+  new URL(
+    process.env.PARLEY_UPDATE_SCREENSHOTS === "1"
+      ? "../../../docs/screenshots/"
+      : "../../../test-results/",
+    import.meta.url,
+  ),
+);
 const ROOMS = Array.from({ length: 20 }, (_, i) => `topic-${String(i + 1).padStart(2, "0")}`);
 
 describe.skipIf(!CHROMIUM && !REQUIRED)(
@@ -42,6 +55,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
 
     beforeAll(async () => {
       if (!CHROMIUM) throw new Error(`CI=true and ${CHROMIUM_MISSING}`);
+      mkdirSync(SHOTS, { recursive: true });
       rig = await startWebRig("browser-websocket");
       seed = createParleyClient({ baseUrl: rig.server.url, guest: "seed", guestKeys: false });
       ann = await signIn(rig.browser, `${rig.server.url}/#lobby`, "ann");

@@ -76,11 +76,44 @@ function checkedSinceSeq(sinceSeq: unknown): bigint | undefined {
  * connections in a row that delivered nothing past `ready`, throw the last
  * error as ConnectError. Aborting `signal` ends the iteration quietly.
  */
-export async function* resumingSubscribe(
+export function resumingSubscribe(
   rpc: Client<typeof ChatService>,
   room: string,
   options: SubscribeOptions,
   tuning: ResumeTuning,
+): AsyncGenerator<RoomEvent> {
+  const open: OpenEvents = (from, signal) =>
+    rpc.subscribe({ room, ...from, author: options.author ?? "" }, { signal });
+  return resumingEvents(room, open, options, tuning);
+}
+
+/** Where a stream of room events is to start: after `sinceSeq`, in `epoch` ("" any). */
+export interface ResumePoint {
+  sinceSeq: bigint | undefined;
+  epoch: string;
+}
+
+/**
+ * Open one stream of a room's events from `from` (a Subscribe, or a Chat
+ * that joins there), ending when `signal` aborts.
+ */
+export type OpenEvents = (
+  from: ResumePoint,
+  signal: AbortSignal,
+) => AsyncIterable<{ events: RoomEvent[] }>;
+
+/**
+ * What resumingSubscribe does, over any stream of a room's events (see
+ * OpenEvents): a Chat stream resumes the same way. `retryAlso` is asked
+ * about a failure that is not transient; true reconnects anyway (a Chat
+ * whose post was refused goes on without that post).
+ */
+export async function* resumingEvents(
+  room: string,
+  open: OpenEvents,
+  options: SubscribeOptions,
+  tuning: ResumeTuning,
+  retryAlso: (failure: ConnectError) => boolean = () => false,
 ): AsyncGenerator<RoomEvent> {
   let lastSeq = checkedSinceSeq(options.sinceSeq);
   let epoch = options.epoch ?? "";
@@ -109,10 +142,7 @@ export async function* resumingSubscribe(
     let progressed = false;
     try {
       resetWatchdog();
-      const stream = rpc.subscribe(
-        { room, sinceSeq: lastSeq, epoch, author: options.author ?? "" },
-        { signal: call.signal },
-      );
+      const stream = open({ sinceSeq: lastSeq, epoch }, call.signal);
       let gap: ConnectError | undefined;
       responses: for await (const response of stream) {
         resetWatchdog();
@@ -156,7 +186,10 @@ export async function* resumingSubscribe(
         failure = ConnectError.from(error);
         // A slow-subscriber cut-off comes after ready (the feed sends ready
         // first); before it, RESOURCE_EXHAUSTED is a limit, not a cut-off.
-        retry = isRetryable(failure) || (readySeen && failure.code === Code.ResourceExhausted);
+        retry =
+          isRetryable(failure) ||
+          (readySeen && failure.code === Code.ResourceExhausted) ||
+          retryAlso(failure);
       }
     } finally {
       clearTimeout(watchdog);

@@ -90,7 +90,8 @@ export class WsConnection {
     this.socket?.close(1000, "client closed");
   }
 
-  private connect(): Promise<WebSocketLike> {
+  /** The open socket, opening it first when there is none (UNAVAILABLE when it cannot open). */
+  connect(): Promise<WebSocketLike> {
     if (this.socket !== undefined && this.socket.readyState === OPEN) {
       return Promise.resolve(this.socket);
     }

@@ -39,6 +39,12 @@ export interface WebSocketTransportOptions {
 export interface WebSocketTransport extends Transport {
   /** Close the socket; open calls fail. A later call opens a new one. */
   close(): void;
+  /**
+   * Open the socket now, before any call (resolves at once when it is open);
+   * rejects with UNAVAILABLE when it cannot open. A page tells from this
+   * whether WebSockets reach the server at all.
+   */
+  connect(): Promise<void>;
 }
 
 /**
@@ -73,6 +79,9 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
   };
   return {
     close: () => connection.close(),
+    connect: async () => {
+      await connection.connect();
+    },
     async unary(method, signal, timeoutMs, header, input, contextValues) {
       const { serialize, parse } = createClientMethodSerializers(method, true);
       return runUnaryCall({

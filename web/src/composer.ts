@@ -1,6 +1,7 @@
 import { codePoints, LIMITS } from "../../src/limits.js";
 import { h } from "./dom.js";
 import { textProblem } from "./names.js";
+import { PasteOffer } from "./paste-offer.js";
 
 /** Refresh "typing" at most this often while keys keep coming (the server coalesces to 1 s too). */
 const TYPING_REFRESH_MS = 1000;
@@ -8,6 +9,8 @@ const TYPING_REFRESH_MS = 1000;
 /** What the composer asks of the room. */
 export interface ComposerActions {
   send(text: string): void;
+  /** Post several pasted lines, one message each. */
+  sendLines(lines: string[]): void;
   /** typing: true while keys are typed (throttled), false once the box is cleared. */
   typing(typing: boolean): void;
 }
@@ -15,7 +18,8 @@ export interface ComposerActions {
 /**
  * The send box: Enter sends, Shift+Enter starts a new line, a live counter
  * against the text limit (src/limits.ts, counted as the server counts: code
- * points after trimming), and typing signals throttled to one a second.
+ * points after trimming), and typing signals throttled to one a second. A
+ * paste of several lines offers to send them as one message each.
  */
 export class Composer {
   readonly el: HTMLFormElement;
@@ -33,12 +37,20 @@ export class Composer {
     });
     this.counter = h("span", { class: "counter", attrs: { "aria-live": "polite" } });
     this.button = h("button", { class: "primary", text: "Send", attrs: { type: "submit" } });
+    const paste = new PasteOffer(
+      (lines) => actions.sendLines(lines),
+      (text) => this.insert(text),
+    );
     this.el = h(
       "form",
       { class: "composer" },
+      paste.el,
       this.input,
       h("div", { class: "composer-side" }, this.counter, this.button),
     );
+    this.input.addEventListener("paste", (e) => {
+      if (paste.offer(e.clipboardData?.getData("text/plain") ?? "")) e.preventDefault();
+    });
     this.input.addEventListener("input", () => this.onInput());
     this.input.addEventListener("keydown", (e) => {
       // isComposing: Enter that confirms an IME composition must not send.
@@ -56,6 +68,15 @@ export class Composer {
 
   focus(): void {
     this.input.focus();
+  }
+
+  /** Put `text` where the cursor is, as a plain paste would. */
+  private insert(text: string): void {
+    const { selectionStart: start, selectionEnd: end, value } = this.input;
+    this.input.value = value.slice(0, start) + text + value.slice(end);
+    this.input.selectionStart = this.input.selectionEnd = start + text.length;
+    this.input.focus();
+    this.onInput();
   }
 
   private submit(): void {

@@ -1,6 +1,5 @@
 import "./styles.css";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createApi } from "./api.js";
 import { authInterceptor } from "./auth-interceptor.js";
 import { type AuthMode, modeWithoutGuests } from "./auth-mode.js";
 import { AuthSession, type SessionEnd } from "./auth-session.js";
@@ -8,13 +7,17 @@ import { ConnectionIndicator } from "./connection-status.js";
 import { avatar, byId, h } from "./dom.js";
 import { MembersPanel } from "./members-panel.js";
 import { roomProblem } from "./names.js";
+import { PageLink } from "./page-link.js";
+import { RoomFollows } from "./room-follows.js";
 import { RoomPicker } from "./room-picker.js";
 import { RoomView } from "./room-view.js";
+import { RttProbe } from "./rtt-probe.js";
 import { saveAuthMode, savedAuthMode } from "./saved-auth-mode.js";
 import { savedName, saveName } from "./saved-name.js";
 import { savedToken } from "./saved-token.js";
 import { problemCard, sessionEndedCard, tokenCard } from "./session-cards.js";
 import { readClaims } from "./token-claims.js";
+import { UnreadCounts } from "./unread-counts.js";
 import { welcomeCard } from "./welcome-card.js";
 
 /**
@@ -24,8 +27,12 @@ import { welcomeCard } from "./welcome-card.js";
  */
 const DEFAULT_ROOM = "lobby";
 
-const session = new AuthSession((request, timeoutMs) => api.rpc.login(request, { timeoutMs }));
-const api = createApi([authInterceptor(session)]);
+// Login goes over fetch: it runs before the page needs its socket (nothing opens before sign-in).
+const session: AuthSession = new AuthSession((request, timeoutMs) =>
+  link.http.rpc.login(request, { timeoutMs }),
+);
+const link: PageLink = new PageLink([authInterceptor(session)]);
+const api = link.api;
 const app = byId("app");
 const chat = byId("chat");
 const title = byId("room-title");
@@ -36,6 +43,10 @@ const membersCount = byId("members-toggle-count");
 let me = "";
 let members: MembersPanel | undefined;
 let view: RoomView | undefined;
+/** Signed in: unread counts, followed rooms and the round-trip probe (the last two on the WebSocket). */
+let unread: UnreadCounts | undefined;
+let follows: RoomFollows | undefined;
+let rtt: RttProbe | undefined;
 
 // Rooms are listed once there is someone to list them for: before that, ListRooms would be refused.
 const picker = new RoomPicker(
@@ -68,14 +79,19 @@ function openRoom(): void {
   members = new MembersPanel(byId("members"), me, (n) => {
     membersCount.textContent = String(n);
   });
+  unread?.open(room);
+  follows?.set(unread?.followed() ?? []);
   view = new RoomView(room, {
-    api,
+    link,
     me,
     members,
     onStatus: (s) => status.update(s),
     onActivity: () => picker.refreshSoon(),
     onMembers: (n) => picker.setLive(n),
-    onLastMessage: (seq, at) => picker.setLastMessage(seq, at),
+    onLastMessage: (seq, at) => {
+      picker.setLastMessage(seq, at);
+      unread?.read(room, seq);
+    },
   });
   chat.replaceChildren(view.el);
   view.focus();
@@ -96,9 +112,42 @@ function closeView(): void {
 function enter(name: string): void {
   me = name;
   saveName(me);
+  startLive(name);
   renderIdentity();
   void picker.refresh();
   openRoom();
+}
+
+/**
+ * Signed in as `name`: count unread messages per room, and once the link is
+ * decided, over the WebSocket, follow the rooms opened before and measure
+ * the round trip (over fetch, the counts come from ListRooms alone).
+ */
+function startLive(name: string): void {
+  stopLive();
+  const counts = new UnreadCounts(name, () => picker.redraw());
+  unread = counts;
+  picker.unread = (room) => counts.count(room);
+  picker.liveSeq = (room) => counts.latestSeq(room);
+  picker.onRooms = (rooms) => {
+    for (const r of rooms) counts.seen(r.room, r.lastSeq);
+  };
+  void link.decide().then((mode) => {
+    status.setWay(mode);
+    if (mode !== "websocket" || unread !== counts) return;
+    follows = new RoomFollows(api, (room, seq) => counts.seen(room, seq));
+    follows.set(counts.followed());
+    rtt = new RttProbe(api, (ms) => status.setRtt(ms));
+  });
+}
+
+function stopLive(): void {
+  follows?.set([]);
+  rtt?.stop();
+  status.setRtt(undefined);
+  unread = follows = rtt = undefined;
+  picker.unread = () => 0;
+  picker.liveSeq = () => undefined;
 }
 
 /** The welcome card: choose (or change) the display name; a guest logs in with it. */
@@ -144,7 +193,7 @@ async function learnMode(name: string): Promise<string | undefined> {
   let mode: AuthMode;
   session.mode = undefined; // the probe goes out as it is, without the guest's "not signed in"
   try {
-    mode = await modeWithoutGuests(api.rpc);
+    mode = await modeWithoutGuests(link.http.rpc);
   } catch (error) {
     session.mode = "guest";
     return `Could not log in: ${ConnectError.from(error).rawMessage}`;
@@ -176,6 +225,7 @@ function sessionEnded(end: SessionEnd): void {
   // The server may have changed how it knows its callers: learn it afresh on the next load.
   if (session.mode === "jwt" && end.kind === "refused") saveAuthMode(undefined);
   closeView();
+  stopLive();
   me = "";
   renderIdentity();
   const again =

@@ -49,6 +49,12 @@ export class RoomPicker {
   /** Whether a ListRooms answer came (before, a room missing from the list may have messages and members). */
   private loaded = false;
   private soon: ReturnType<typeof setTimeout> | undefined;
+  /** Unread messages in a room (shown as a badge when above 0). */
+  unread: (room: string) => number = () => 0;
+  /** A room's newest seq as heard live (a followed room), when newer than ListRooms said. */
+  liveSeq: (room: string) => bigint | undefined = () => undefined;
+  /** Each ListRooms answer, as it comes. */
+  onRooms: (rooms: readonly RoomSummary[]) => void = () => undefined;
 
   /** `canList`: whether ListRooms may be called now (signed in); the list is not asked for before. */
   constructor(
@@ -146,14 +152,22 @@ export class RoomPicker {
       this.shown = asked;
       this.loaded = true;
       this.rooms = page.rooms;
+      this.onRooms(page.rooms);
       this.render();
     } catch {
       // Offline: the connection indicator says so; keep showing the last list.
     }
   }
 
+  /** Show the list again (an unread count changed). */
+  redraw(): void {
+    this.render();
+  }
+
   private render(): void {
-    const rooms = this.rooms.map((r) => (r.room === this.current ? this.withOpenLast(r) : r));
+    const rooms = this.rooms.map((r) =>
+      r.room === this.current ? this.withOpenLast(r) : this.withLiveSeq(r),
+    );
     const joining = this.live === "joining";
     const live = this.live;
     const count = (r: RoomSummary) =>
@@ -188,6 +202,7 @@ export class RoomPicker {
             },
           },
           h("span", { class: "room-name", text: `# ${r.room}` }),
+          this.unreadBadge(r.room),
           pending
             ? h("span", { class: "count-badge", text: "…", attrs: { "aria-label": "joining" } })
             : unknown && typeof live !== "number"
@@ -206,6 +221,24 @@ export class RoomPicker {
     if (rooms.length === 0 && this.canList()) {
       this.list.replaceChildren(h("li", { class: "empty-hint", text: "No rooms yet: make one." }));
     }
+  }
+
+  /** "3 unread" beside a room with messages after the last one read; nothing when none. */
+  private unreadBadge(room: string): HTMLElement | null {
+    const n = this.unread(room);
+    if (n <= 0) return null;
+    return h("span", {
+      class: "unread-badge",
+      text: n > 99 ? "99+" : String(n),
+      attrs: { "aria-label": `${n} unread`, "data-unread": String(n) },
+    });
+  }
+
+  /** `r` with the newest seq a followed room's stream told, when ListRooms has not caught up. */
+  private withLiveSeq(r: RoomSummary): RoomSummary {
+    const seq = this.liveSeq(r.room);
+    if (seq === undefined || seq <= r.lastSeq) return r;
+    return create(RoomSummarySchema, { ...r, lastSeq: seq });
   }
 
   /** `r` with the open room's newest message when its view knows a newer one than ListRooms said. */

@@ -2,24 +2,31 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import { backoffDelay, sleep } from "../../src/client/backoff.js";
-import type { ParleyClient } from "../../src/client/parley-client.js";
 import { ResumeFailedError } from "../../src/client/resume-failed-error.js";
 import type { SubscriptionStatus } from "../../src/client/resuming-subscribe.js";
-import { newClientMessageId } from "./api.js";
+import { newClientMessageId } from "./client-message-id.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
 import type { MembersPanel } from "./members-panel.js";
 import { MessageList } from "./message-list.js";
+import type { PageLink } from "./page-link.js";
+import { postLines } from "./paste-lines.js";
+import { type RoomFeed, roomFeed } from "./room-feed.js";
 import { TypingIndicator } from "./typing-indicator.js";
 
 /** Messages per History page. */
 const PAGE = 50;
 /** After a reconnect, joins by people who were here before it are not news for this long. */
 const REJOIN_QUIET_MS = 15_000;
+/**
+ * Someone who left and is back within this long did not leave: a reload, or
+ * a page moving to another room, which then follows this one (room-follows.ts).
+ */
+const LEAVE_QUIET_MS = 3000;
 
 /** What a room view needs from the page around it. */
 export interface RoomViewDeps {
-  api: ParleyClient;
+  link: PageLink;
   me: string;
   members: MembersPanel;
   onStatus(status: SubscriptionStatus): void;
@@ -32,10 +39,11 @@ export interface RoomViewDeps {
 }
 
 /**
- * One open room: the newest History page, then a subscription resuming from
- * its last seq (so nothing falls between the two), kept alive across
- * disconnects by the client library: every message exactly once, in order,
- * without reloading the page. Close it to leave the room.
+ * One open room: the newest History page, then its feed from that page's
+ * last seq (so nothing falls between the two): a Chat stream over the page's
+ * WebSocket, or Subscribe and Send over fetch (room-feed.ts), kept alive
+ * across disconnects: every message exactly once, in order, without
+ * reloading the page. Close it to leave the room.
  */
 export class RoomView {
   readonly el: HTMLElement;
@@ -46,24 +54,35 @@ export class RoomView {
   /** Names in the room before the last disconnect, and until when their rejoins stay quiet. */
   private rejoining = new Set<string>();
   private rejoinQuietUntil = 0;
+  /** "X left" notices waiting out LEAVE_QUIET_MS, by name. */
+  private readonly leaving = new Map<string, ReturnType<typeof setTimeout>>();
   private everLive = false;
+  /** The feed posts go to, once it is open (posts made before wait for it). */
+  private readonly feed: Promise<RoomFeed>;
+  private feedOpened!: (feed: RoomFeed) => void;
 
   constructor(
     private readonly room: string,
     private readonly deps: RoomViewDeps,
   ) {
     this.list = new MessageList(room, deps.me, (beforeSeq) =>
-      deps.api.rpc.history({ room, beforeSeq: BigInt(beforeSeq), limit: PAGE }),
+      deps.link.api.rpc.history({ room, beforeSeq: BigInt(beforeSeq), limit: PAGE }),
     );
     this.typing = new TypingIndicator(deps.me);
     this.composer = new Composer(room, {
       send: (text) => this.send(text, newClientMessageId()),
+      sendLines: (lines) => void this.sendLines(lines),
       typing: (typing) => {
-        deps.api.rpc.setTyping({ room, author: deps.me, stopped: !typing }).catch(() => undefined); // typing is best effort: never worth an error
+        deps.link.api.rpc
+          .setTyping({ room, author: deps.me, stopped: !typing })
+          .catch(() => undefined); // typing is best effort: never worth an error
       },
     });
     this.el = h("div", { class: "room-view" }, this.list.el, this.typing.el, this.composer.el);
     this.el.style.display = "contents";
+    this.feed = new Promise((resolve) => {
+      this.feedOpened = resolve;
+    });
     void this.run();
   }
 
@@ -75,10 +94,11 @@ export class RoomView {
   close(): void {
     this.stop.abort();
     this.typing.clear();
+    for (const timer of this.leaving.values()) clearTimeout(timer);
   }
 
   private async run(): Promise<void> {
-    const { api, me } = this.deps;
+    const { link, me } = this.deps;
     const signal = this.stop.signal;
     this.deps.onMembers("joining");
     let why = "";
@@ -93,14 +113,14 @@ export class RoomView {
       );
       if (why !== "") this.list.notice(why, "warn");
       try {
-        const events = api.subscribe(this.room, {
+        const feed = roomFeed(link.api, await link.decide(), this.room, me, {
           sinceSeq: page.lastSeq,
           epoch: page.epoch,
-          author: me,
           signal,
           onStatus: (status) => this.onStatus(status),
         });
-        for await (const event of events) this.handle(event);
+        this.feedOpened(feed);
+        for await (const event of feed.events) this.handle(event);
         return;
       } catch (error) {
         // The server cannot continue without a hole: say so, and start again from what it has.
@@ -122,7 +142,7 @@ export class RoomView {
   private async firstPage() {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deps.api.rpc.history(
+        return await this.deps.link.api.rpc.history(
           { room: this.room, limit: PAGE },
           { signal: this.stop.signal },
         );
@@ -178,14 +198,22 @@ export class RoomView {
         const isNew = this.deps.members.add(e.value.memberId, e.value.author);
         const quiet = this.rejoining.has(e.value.author) && Date.now() < this.rejoinQuietUntil;
         this.rejoining.delete(e.value.author);
-        if (isNew && !quiet) this.list.notice(`${e.value.author} joined`);
+        const back = this.leaving.get(e.value.author);
+        clearTimeout(back);
+        this.leaving.delete(e.value.author);
+        if (isNew && !quiet && back === undefined) this.list.notice(`${e.value.author} joined`);
         break;
       }
       case "leave": {
         const { author, gone } = this.deps.members.remove(e.value.memberId);
         if (gone) {
           this.typing.set(author, false);
-          this.list.notice(`${author} left`);
+          clearTimeout(this.leaving.get(author));
+          const timer = setTimeout(() => {
+            this.leaving.delete(author);
+            this.list.notice(`${author} left`);
+          }, LEAVE_QUIET_MS);
+          this.leaving.set(author, timer);
         }
         break;
       }
@@ -205,22 +233,28 @@ export class RoomView {
 
   private send(text: string, clientMessageId: string): void {
     this.list.addPending(clientMessageId, text);
-    this.deps.api
-      .send(this.room, this.deps.me, text, { clientMessageId, signal: this.stop.signal })
+    this.post(text, clientMessageId);
+  }
+
+  /**
+   * Post (a retry uses the same idempotency key: if the first try was stored
+   * after all, it is not stored twice); a post that fails for good says why
+   * and offers to try again.
+   */
+  private post(text: string, clientMessageId: string): void {
+    this.feed
+      .then((feed) => feed.post(text, clientMessageId))
       .catch((error: unknown) => {
         if (this.stop.signal.aborted) return;
         const reason = ConnectError.from(error).rawMessage;
-        this.list.failPending(clientMessageId, reason, () => this.retry(text, clientMessageId));
+        this.list.failPending(clientMessageId, reason, () => this.post(text, clientMessageId));
       });
   }
 
-  /** Retry with the same idempotency key: if the first try was stored after all, it is not stored twice. */
-  private retry(text: string, clientMessageId: string): void {
-    this.deps.api
-      .send(this.room, this.deps.me, text, { clientMessageId, signal: this.stop.signal })
-      .catch((error: unknown) => {
-        const reason = ConnectError.from(error).rawMessage;
-        this.list.failPending(clientMessageId, reason, () => this.retry(text, clientMessageId));
-      });
+  /** Pasted lines, one message each; the summary shows in the room. */
+  private async sendLines(lines: string[]): Promise<void> {
+    const { link, me } = this.deps;
+    const report = await postLines(link.api, await link.decide(), this.room, me, lines);
+    if (!this.stop.signal.aborted) this.list.notice(report.text, report.ok ? "info" : "warn");
   }
 }

@@ -24,6 +24,9 @@ if (!CHROMIUM && !REQUIRED)
 const ROOM = "lobby";
 /** What Chromium logs for a request to a port nothing listens on. */
 const DOWN = "Failed to load resource: net::ERR_CONNECTION_REFUSED";
+/** What Chromium logs for a WebSocket to a port nothing listens on (the page's socket). */
+const SOCKET_DOWN =
+  /^WebSocket connection to 'ws:\/\/localhost:\d+\/ws' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED$/;
 
 describe.skipIf(!CHROMIUM && !REQUIRED)(
   `the web app across a restart of a default server${CHROMIUM || REQUIRED ? "" : ` (${CHROMIUM_MISSING})`}`,
@@ -67,8 +70,8 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       const page = await context.newPage();
       page.on("console", (m) => {
         // While the server is down, Chromium itself logs each refused connection (the
-        // page's reconnect attempts): that is the network, not an error of the page.
-        if (m.type() === "error" && m.text() !== DOWN)
+        // page's reconnect attempts, fetch or WebSocket): that is the network, not an error of the page.
+        if (m.type() === "error" && m.text() !== DOWN && !SOCKET_DOWN.test(m.text()))
           problems.push(`${name} console: ${m.text()}`);
       });
       page.on("pageerror", (e) => problems.push(`${name} pageerror: ${e.message}`));

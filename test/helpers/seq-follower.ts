@@ -95,7 +95,8 @@ export function followSse(baseUrl: string, room: string): SeqFollower {
         seen = frames.length;
       } catch (error) {
         if (stopped) return;
-        f.ends.push(String(error));
+        // readUntil's error lists every frame: the first line says enough.
+        f.ends.push(String(error).split("; frames:")[0] ?? "");
       }
       await pause(100);
     }

@@ -41,6 +41,18 @@ const FETCH_NETWORK_ERRORS = new Set([
  */
 const CUT_MID_STREAM = new Set(["missing EndStreamResponse", "missing trailer"]);
 
+/**
+ * What connect-node reports when a response ends before the server's status
+ * arrived: HAProxy 2.6 ends its clients' HTTP/2 streams that way when the
+ * node serving them dies (docs/scale-out.md#haproxy). No server sent these;
+ * the server decided nothing the client saw.
+ */
+const ENDED_WITHOUT_STATUS = new Set([
+  "protocol error: missing status",
+  "protocol error: missing trailer",
+  "protocol error: missing EndStreamResponse",
+]);
+
 /** The error and its causes, outermost first (bounded: a cause may loop). */
 function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];
@@ -104,6 +116,10 @@ function nodeCode(e: unknown): string | undefined {
  *   (connectionFailed): over HTTP/1.1 connect-node reports a reset as
  *   ABORTED, an HTTP/2 REFUSED_STREAM as INTERNAL, and fetch a network
  *   failure as UNKNOWN.
+ * - a response that ended without the server's status (gRPC's "missing
+ *   status", gRPC-Web's "missing trailer", Connect's "missing
+ *   EndStreamResponse"): a proxy cut the stream short, e.g. HAProxy when
+ *   the node behind it was killed.
  *
  * Not retried:
  *
@@ -135,6 +151,6 @@ export function isRetryable(error: ConnectError): boolean {
     case Code.Canceled:
       return true;
     default:
-      return connectionFailed(error);
+      return connectionFailed(error) || ENDED_WITHOUT_STATUS.has(error.rawMessage);
   }
 }

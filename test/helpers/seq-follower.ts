@@ -1,5 +1,6 @@
 import { createClient, type Transport } from "@connectrpc/connect";
 import { ChatService } from "../../gen/chat/v1/chat_pb.js";
+import type { ParleyClient } from "../../src/client/parley-client.js";
 import { openSse, type SseStream } from "./sse-client.js";
 
 /**
@@ -99,6 +100,34 @@ export function followSse(baseUrl: string, room: string): SeqFollower {
         f.ends.push(String(error).split("; frames:")[0] ?? "");
       }
       await pause(100);
+    }
+  })();
+  return f;
+}
+
+/**
+ * Follow `room` from seq 0 with the client library's own subscribe, which
+ * resumes by itself: `ends` lists each error it retried after (and the one
+ * it gave up on, if it did), `seqs` every message it yielded.
+ */
+export function followWithLibrary(client: ParleyClient, room: string): SeqFollower {
+  const stop = new AbortController();
+  const f = { seqs: [] as number[], ends: [] as string[], readies: 0, stop: () => stop.abort() };
+  void (async () => {
+    try {
+      const events = client.subscribe(room, {
+        sinceSeq: 0n,
+        signal: stop.signal,
+        onStatus: (s) => {
+          if (s.state === "retrying") f.ends.push(String(s.error));
+        },
+      });
+      for await (const e of events) {
+        if (e.event.case === "ready") f.readies++;
+        else if (e.event.case === "message") f.seqs.push(Number(e.event.value.seq));
+      }
+    } catch (error) {
+      f.ends.push(`gave up: ${String(error)}`);
     }
   })();
   return f;

@@ -12,7 +12,12 @@ import { haproxyTestsCanRun, startHaproxy, type TestHaproxy } from "../../helper
 import { codeBlocks, section } from "../../helpers/markdown-blocks.js";
 import { redisTestsCanRun, startRedis, type TestRedis } from "../../helpers/redis-server.js";
 import { eventually } from "../../helpers/room-watcher.js";
-import { followRpc, followSse, type SeqFollower } from "../../helpers/seq-follower.js";
+import {
+  followRpc,
+  followSse,
+  followWithLibrary,
+  type SeqFollower,
+} from "../../helpers/seq-follower.js";
 import { type SpawnedServer, spawnServer } from "../../helpers/spawn-server.js";
 import { openSse, request } from "../../helpers/sse-client.js";
 import { range } from "../../helpers/streams.js";
@@ -248,6 +253,55 @@ describe.runIf(haproxyTestsCanRun("the HAProxy test") && redisTestsCanRun("the H
       await eventually(() => all.every((f) => f.seqs.length >= sent), state);
       for (const [name, f] of Object.entries(followers))
         expect([name, f.seqs]).toEqual([name, history]);
+    }, 90_000);
+
+    it("the client library's subscribe resumes by itself through the balancer when its node is killed with -9 (gRPC, Connect over HTTP/1.1, gRPC-Web, WebSocket)", async () => {
+      const room = "library-failover";
+      const sender = createParleyClient({ baseUrl: lb });
+      await sender.send(room, "ann", "m1");
+      // Node 1 is dead (the test before); every stream onto node 2 while node 3 rests.
+      await balancer.command(`disable server ${BACKEND}/node3`);
+      const followers: Record<string, SeqFollower> = {
+        gRPC: followWithLibrary(createParleyClient({ baseUrl: lb, protocol: "grpc" }), room),
+        "Connect (HTTP/1.1)": followWithLibrary(
+          createParleyClient({ baseUrl: lb, httpVersion: "1.1" }),
+          room,
+        ),
+        "gRPC-Web": followWithLibrary(
+          createParleyClient({ baseUrl: lb, protocol: "grpcweb" }),
+          room,
+        ),
+        WebSocket: followWithLibrary(
+          createParleyClient({ baseUrl: lb, transport: "websocket" }),
+          room,
+        ),
+      };
+      const all = Object.values(followers);
+      onTestFinished(() => {
+        for (const f of all) f.stop();
+      });
+      const state = () =>
+        Object.entries(followers).map(([name, f]) => [name, f.seqs.length, f.readies, f.ends]);
+      await eventually(() => all.every((f) => f.seqs.length === 1), state);
+      await balancer.command(`enable server ${BACKEND}/node3`);
+      const statuses = async () => (await balancer.servers(BACKEND)).get("node3")?.status;
+      await eventually(async () => (await statuses()) === "UP", statuses);
+
+      let sent = 1;
+      for (; sent < 20; sent++) await sender.send(room, "ann", `m${sent + 1}`);
+      await eventually(() => all.every((f) => f.seqs.length === sent), state);
+      const node2 = nodes[1] as SpawnedServer;
+      node2.process.kill("SIGKILL");
+      await node2.exited;
+      for (; sent < 40; sent++) await sender.send(room, "ann", `m${sent + 1}`);
+      await eventually(() => all.every((f) => f.seqs.length >= sent), state);
+      const history = await historySeqs(room);
+      expect(history).toEqual(range(1, 40));
+      for (const [name, f] of Object.entries(followers)) {
+        expect([name, f.seqs]).toEqual([name, history]);
+        // It was cut, and resumed on its own (the library never gives up here).
+        expect([name, f.readies]).toEqual([name, 2]);
+      }
     }, 90_000);
   },
 );

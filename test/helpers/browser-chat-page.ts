@@ -1,4 +1,5 @@
 import type { Browser, Page } from "playwright-core";
+import { expect } from "vitest";
 
 /**
  * What Chromium itself logs (as console errors) while a server is down or
@@ -42,11 +43,9 @@ export interface ChatPage {
   seen(): Promise<{ sameDocument: boolean; states: string[] }>;
   /**
    * Resolves once no message typed on this page is still pending. A message
-   * the page gave up on ("Not sent: …") throws with the page's note, unless
-   * `retryFailed`: then its Retry button is clicked, as a person would, and
-   * the notes so retried are what this resolves with.
+   * the page gave up on ("Not sent: …") throws with the page's note.
    */
-  untilSent(options?: { retryFailed?: boolean; timeout?: number }): Promise<string[]>;
+  untilSent(options?: { timeout?: number }): Promise<void>;
   /** Resolves once the page shows `count` message rows, the last one `lastSeq`. */
   waitForRows(count: number, lastSeq: number, timeout?: number): Promise<void>;
 }
@@ -112,28 +111,21 @@ export async function openChatPage(
         const w = window as unknown as { sameDocument?: boolean; states?: string[] };
         return { sameDocument: w.sameDocument === true, states: w.states ?? [] };
       }),
-    async untilSent({ retryFailed = false, timeout = 30_000 } = {}) {
-      const retried: string[] = [];
-      for (;;) {
-        const answer = await page.waitForFunction(
-          () => {
-            // A message being sent carries a note: "Sending…", or "Not sent: why." once it failed.
-            const notes = [...document.querySelectorAll(".pending-note")];
-            const failed = notes.filter((el) => el.textContent?.startsWith("Not sent"));
-            return notes.length === 0 || failed.length > 0
-              ? failed.map((el) => el.textContent ?? "")
-              : false;
-          },
-          undefined,
-          { timeout },
-        );
-        const failed = (await answer.jsonValue()) as string[];
-        if (failed.length === 0) return retried;
-        if (!retryFailed || retried.length >= 5)
-          throw new Error(`${name}'s page: ${[...retried, ...failed].join("; ")}`);
-        retried.push(...failed);
-        for (const button of await page.$$(".pending-note button")) await button.click();
-      }
+    async untilSent({ timeout = 30_000 } = {}) {
+      const answer = await page.waitForFunction(
+        () => {
+          // A message being sent carries a note: "Sending…", or "Not sent: why." once it failed.
+          const notes = [...document.querySelectorAll(".pending-note")];
+          const failed = notes.filter((el) => el.textContent?.startsWith("Not sent"));
+          return notes.length === 0 || failed.length > 0
+            ? failed.map((el) => el.textContent ?? "")
+            : false;
+        },
+        undefined,
+        { timeout },
+      );
+      const failed = (await answer.jsonValue()) as string[];
+      if (failed.length > 0) throw new Error(`${name}'s page: ${failed.join("; ")}`);
     },
     async waitForRows(count, lastSeq, timeout = 30_000) {
       await page.waitForFunction(
@@ -146,4 +138,21 @@ export async function openChatPage(
       );
     },
   };
+}
+
+/**
+ * The page has healed: it shows exactly `expected` (History's rows), is
+ * connected, was never reloaded or signed out, and logged nothing but the
+ * network's own lines.
+ */
+export async function expectHealed(p: ChatPage, expected: Row[]): Promise<void> {
+  await p.waitForRows(expected.length, expected.length);
+  await p.page.waitForSelector(".status[data-state=connected]");
+  expect(await p.rows()).toEqual(expected);
+  const seen = await p.seen();
+  expect(seen.sameDocument).toBe(true);
+  expect(seen.states.at(-1)).toBe("connected");
+  expect(p.loads()).toBe(1);
+  expect(await p.page.$(".session-ended")).toBeNull();
+  expect(p.problems).toEqual([]);
 }

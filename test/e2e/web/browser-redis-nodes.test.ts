@@ -5,7 +5,7 @@ import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWeb } from "../../../scripts/build-web.js";
 import { createParleyClient } from "../../../src/client/index.js";
-import { openChatPage } from "../../helpers/browser-chat-page.js";
+import { expectHealed, openChatPage, type Row } from "../../helpers/browser-chat-page.js";
 import { CHROMIUM_ARGS, CHROMIUM_MISSING, chromiumPath } from "../../helpers/chromium.js";
 import { type FailoverProxy, startFailoverProxy } from "../../helpers/failover-proxy.js";
 import { freePort } from "../../helpers/free-port.js";
@@ -112,7 +112,7 @@ describe.runIf((CHROMIUM || REQUIRED) && REDIS)(
 
       // What Redis holds: 1..N, each text once, every acknowledged seq where acknowledged.
       const history = await carol.rpc.history({ room: ROOM, limit: 500 });
-      const expected = history.messages.map((m) => [Number(m.seq), m.author, m.text]);
+      const expected = history.messages.map((m): Row => [Number(m.seq), m.author, m.text]);
       expect(expected.map((r) => r[0])).toEqual(expected.map((_, i) => i + 1));
       expect(expected.map((r) => r[2]).sort()).toEqual(
         [
@@ -124,17 +124,7 @@ describe.runIf((CHROMIUM || REQUIRED) && REDIS)(
       );
       for (const { seq, text } of sender.acked) expect(expected[seq - 1]?.[2]).toBe(text);
 
-      for (const p of [ann, bob]) {
-        await p.waitForRows(expected.length, expected.length);
-        await p.page.waitForSelector(".status[data-state=connected]");
-        expect(await p.rows()).toEqual(expected);
-        const seen = await p.seen();
-        expect(seen.sameDocument).toBe(true);
-        expect(seen.states.at(-1)).toBe("connected");
-        expect(p.loads()).toBe(1);
-        expect(await p.page.$(".session-ended")).toBeNull();
-        expect(p.problems).toEqual([]);
-      }
+      for (const p of [ann, bob]) await expectHealed(p, expected);
       // The pages moved: every connection since the kill went to the second node.
       const since = proxy.routed.slice(routedBefore);
       expect(since.length).toBeGreaterThan(0);

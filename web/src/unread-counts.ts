@@ -1,4 +1,4 @@
-/** Rooms followed live at most (each is a stream, and a user may hold 32: see --user-max-streams). */
+/** Rooms followed live at most (each is a stream, and a user may hold 64 by default: see --user-max-streams; two tabs must fit). */
 export const MAX_FOLLOWED = 24;
 
 /** What is kept per room: the last seq read, and when the room was last opened (0: never). */

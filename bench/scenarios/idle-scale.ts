@@ -74,6 +74,7 @@ export async function idleScale(ctx: SuiteContext): Promise<Row[]> {
   for (const name of ctx.targets) {
     const perStream: number[] = [];
     const perConnection: number[] = [];
+    const perBareSocket: number[] = [];
     let errors = 0;
     for (let r = 0; r < ctx.sizes.runs; r++) {
       if (name !== "ws") {
@@ -85,26 +86,17 @@ export async function idleScale(ctx: SuiteContext): Promise<Row[]> {
         perStream.push(step.kib);
         errors += step.errors;
       }
-      const step = await kibPerAdded(ctx, name, async (target) => {
-        const added = s.manyConnections - s.connections;
-        const more = await startAgent(
-          {
-            kind: "idle",
-            wire: target.wire,
-            url: target.url,
-            connections: added,
-            streamsPerConnection: 1,
-            rooms: Math.ceil(added / PER_ROOM),
-            growBy: 0,
-          },
-          AGENT_MAX_SECONDS,
-        );
-        return { added, done: () => more.close() };
-      });
+      const step = await kibPerAdded(ctx, name, moreConnections(s, 1));
       perConnection.push(step.kib);
       errors += step.errors;
+      if (name === "parley-ws") {
+        // A page's socket between calls: open, no call on it.
+        const bare = await kibPerAdded(ctx, name, moreConnections(s, 0));
+        perBareSocket.push(bare.kib);
+        errors += bare.errors;
+      }
       ctx.log(
-        `idle ${name} run ${r + 1}: ${perStream.at(-1)?.toFixed(2) ?? "-"} KiB/stream, ${perConnection.at(-1)?.toFixed(2)} KiB/connection`,
+        `idle ${name} run ${r + 1}: ${perStream.at(-1)?.toFixed(2) ?? "-"} KiB/stream, ${perConnection.at(-1)?.toFixed(2)} KiB/connection${perBareSocket.length > 0 ? `, ${perBareSocket.at(-1)?.toFixed(2)} KiB/socket with no call` : ""}`,
       );
     }
     if (perStream.length > 0) {
@@ -129,6 +121,38 @@ export async function idleScale(ctx: SuiteContext): Promise<Row[]> {
       errors,
       note: `${s.manyConnections} connections, 1 stream each`,
     });
+    if (perBareSocket.length > 0) {
+      rows.push({
+        scenario: "idle socket, no call",
+        target: name,
+        unit: "KiB/connection",
+        higherIsBetter: false,
+        value: median(perBareSocket),
+        runs: perBareSocket,
+        errors,
+        note: `${s.manyConnections} sockets, no call open (compare: ws idle connection)`,
+      });
+    }
   }
   return rows;
+}
+
+/** A growth step: enough more connections, `streams` idle streams each, to reach manyConnections. */
+function moreConnections(s: SuiteContext["sizes"]["idle"], streams: number) {
+  return async (target: Target) => {
+    const added = s.manyConnections - s.connections;
+    const more = await startAgent(
+      {
+        kind: "idle",
+        wire: target.wire,
+        url: target.url,
+        connections: added,
+        streamsPerConnection: streams,
+        rooms: Math.ceil(added / PER_ROOM),
+        growBy: 0,
+      },
+      AGENT_MAX_SECONDS,
+    );
+    return { added, done: () => more.close() };
+  };
 }

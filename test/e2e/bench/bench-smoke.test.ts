@@ -25,6 +25,7 @@ const EXPECTED: Record<string, string[]> = {
   echo: ["parley", "parley-ws", "grpc-js", "ws"],
   "idle stream": ["parley", "parley-ws", "grpc-js"],
   "idle connection": ["parley", "parley-ws", "grpc-js", "ws"],
+  "idle socket, no call": ["parley-ws"],
   "durable append (sqlite)": ["parley"],
   "durable append (memory)": ["parley"],
   "scale-out fan-out (1 node, SQLite)": ["parley"],

@@ -85,7 +85,7 @@ export class WsConnection {
     return call;
   }
 
-  /** Close the socket; its calls fail with CANCELED. */
+  /** Close the socket; its open calls fail with UNAVAILABLE, as on any lost socket. */
   close(): void {
     this.socket?.close(1000, "client closed");
   }

@@ -19,12 +19,24 @@ export const LIMITS = {
   historyMaxLimit: 1000,
   listRoomsDefaultLimit: 100,
   listRoomsMaxLimit: 1000,
+  /** Memberships one user may hold at once, conversations included. */
+  membershipsMax: 1000,
+  /** Feed cursors, in characters. */
+  feedCursorMaxChars: 16 * 1024,
   /** Largest request message accepted on the wire (readMaxBytes). */
   messageMaxBytes: 64 * 1024,
 } as const;
 
 /** A room name's characters: a-z 0-9 _ -, starting with a letter or digit (length checked apart). */
 export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+
+/** A conversation's id: "dm." and 26 characters of base32 (a-z 2-7); see src/chat/conversation-id.ts. */
+export const CONVERSATION_ID_PATTERN = /^dm\.[a-z2-7]{26}$/;
+
+/** Whether a room field names a conversation rather than a room. */
+export function isConversationId(room: string): boolean {
+  return CONVERSATION_ID_PATTERN.test(room);
+}
 
 const CONTROL_CHARS = /\p{Cc}/u;
 // Format characters (Unicode category Cf) are invisible: bidi overrides and
@@ -57,9 +69,10 @@ function quoted(s: string): string {
 // Each check returns what is wrong with a value, as a phrase that follows the
 // field's name ("room: is required"), or undefined when the value keeps the limit.
 
-/** A room name: 1-64 of a-z 0-9 _ -, starting with a letter or digit. */
+/** A room name (1-64 of a-z 0-9 _ -, starting with a letter or digit) or a conversation id. */
 export function checkRoomName(room: string): string | undefined {
   if (room.length === 0) return "is required";
+  if (isConversationId(room)) return undefined;
   if (room.length > LIMITS.roomMaxChars || !ROOM_NAME_PATTERN.test(room)) {
     return `must be 1-${LIMITS.roomMaxChars} characters of a-z, 0-9, _ and -, starting with a letter or digit (got ${quoted(room)})`;
   }

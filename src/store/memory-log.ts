@@ -1,6 +1,7 @@
 import { MemoryGuestNames } from "./guest-names.js";
 import { retryConflict } from "./idempotency.js";
 import { newEpoch, newMessageId, roomEpoch } from "./ids.js";
+import { MemoryPeople } from "./memory-people.js";
 import type {
   AppendResult,
   LogOptions,
@@ -38,6 +39,7 @@ export interface MemoryLogOptions extends LogOptions {
  */
 export class MemoryLog implements MessageLog {
   readonly guestNames = new MemoryGuestNames();
+  readonly people = new MemoryPeople();
   private readonly rooms = new Map<string, MemoryRoom>();
   private closed = false;
   private readonly now: () => number;

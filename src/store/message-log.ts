@@ -1,5 +1,6 @@
 import type { Logger } from "../logger.js";
 import type { GuestNames } from "./guest-names.js";
+import type { PeopleStore } from "./people.js";
 
 /**
  * A message as the store keeps it. Sequence numbers are plain numbers inside
@@ -113,6 +114,8 @@ export interface MessageLog {
   readonly presence?: SharedPresence;
   /** Guest names and their keys, kept as durably as the messages and shared like them. */
   readonly guestNames: GuestNames;
+  /** Memberships, read positions and conversations, kept and shared like the guest names. */
+  readonly people: PeopleStore;
 }
 
 /** Receives one room's messages from a LiveMessages watch. */

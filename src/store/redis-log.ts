@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../logger.js";
 import { countReconnects } from "../metrics/redis-metrics.js";
 import { retryConflict } from "./idempotency.js";
 import { newEpoch, newMessageId } from "./ids.js";
+import { MemoryPeople } from "./memory-people.js";
 import type {
   AppendResult,
   LogOptions,
@@ -54,6 +55,8 @@ export class RedisLog implements MessageLog {
   readonly live: RedisLive;
   readonly presence: RedisPresence;
   readonly guestNames: RedisGuestNames;
+  // In progress: Redis keys for people replace this (branch people-stores).
+  readonly people = new MemoryPeople();
   private readonly client: Redis | Cluster;
   private readonly where: string;
   private readonly publish: "PUBLISH" | "SPUBLISH";

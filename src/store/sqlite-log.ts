@@ -4,6 +4,7 @@ import { ConnectError } from "@connectrpc/connect";
 import Database from "better-sqlite3";
 import { retryConflict } from "./idempotency.js";
 import { newEpoch, newMessageId, roomEpoch } from "./ids.js";
+import { MemoryPeople } from "./memory-people.js";
 import type {
   AppendResult,
   LogOptions,
@@ -61,6 +62,8 @@ export interface SqliteLogOptions extends LogOptions {
  */
 export class SqliteLog implements MessageLog {
   readonly guestNames: SqliteGuestNames;
+  // In progress: SQLite tables for people replace this (branch people-stores).
+  readonly people = new MemoryPeople();
   private readonly db: Database.Database;
   private readonly ownerLock: OwnerLock | undefined;
   private readonly retention: number;

@@ -1,4 +1,5 @@
 import { MemoryGuestNames } from "../../src/store/guest-names.js";
+import { MemoryPeople } from "../../src/store/memory-people.js";
 import type {
   AppendResult,
   MessageLog,
@@ -43,6 +44,7 @@ interface RoomLog {
  */
 export class ScriptedLog implements MessageLog {
   readonly guestNames = new MemoryGuestNames();
+  readonly people = new MemoryPeople();
   readonly epoch: string;
   private readonly rooms = new Map<string, RoomLog>();
   private readonly pending: ScriptedCall[] = [];

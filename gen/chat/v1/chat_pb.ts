@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/chat.proto.
  */
 export const file_chat_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEimgEKC0NoYXRNZXNzYWdlEgwKBHJvb20YASABKAkSCwoDc2VxGAIgASgEEgoKAmlkGAMgASgJEg4KBmF1dGhvchgEIAEoCRIMCgR0ZXh0GAUgASgJEisKB3NlbnRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWNsaWVudF9tZXNzYWdlX2lkGAcgASgJIlQKC1NlbmRSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEgwKBHRleHQYAyABKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkiSAoMU2VuZFJlc3BvbnNlEiUKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJYCg9MaXN0ZW5lclJlcXVlc3QSDAoEcm9vbRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDAoEdGV4dBgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCSJ2ChBMaXN0ZW5lclJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgEEhEKCWZpcnN0X3NlcRgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBBIrCgVyb29tcxgEIAMoCzIcLmNoYXQudjEuTGlzdGVuZXJSb29tU3VtbWFyeSJaChNMaXN0ZW5lclJvb21TdW1tYXJ5EgwKBHJvb20YASABKAkSEAoIYWNjZXB0ZWQYAiABKAQSEQoJZmlyc3Rfc2VxGAMgASgEEhAKCGxhc3Rfc2VxGAQgASgEImUKEFN1YnNjcmliZVJlcXVlc3QSDAoEcm9vbRgBIAEoCRIWCglzaW5jZV9zZXEYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCRIOCgZhdXRob3IYBCABKAlCDAoKX3NpbmNlX3NlcSI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5jaGF0LnYxLlJvb21FdmVudCL3AQoJUm9vbUV2ZW50EicKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlSAASJQoEam9pbhgCIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASJAoFbGVhdmUYAyABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABInCgloZWFydGJlYXQYBCABKAsyEi5jaGF0LnYxLkhlYXJ0YmVhdEgAEh8KBXJlYWR5GAUgASgLMg4uY2hhdC52MS5SZWFkeUgAEiEKBnR5cGluZxgGIAEoCzIPLmNoYXQudjEuVHlwaW5nSABCBwoFZXZlbnQifgoFUmVhZHkSDAoEcm9vbRgBIAEoCRINCgVlcG9jaBgCIAEoCRIQCghsYXN0X3NlcRgDIAEoBBIRCglmaXJzdF9zZXEYBCABKAQSEQoJbWVtYmVyX2lkGAUgASgJEiAKB21lbWJlcnMYBiADKAsyDy5jaGF0LnYxLk1lbWJlciIrCgZNZW1iZXISEQoJbWVtYmVyX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCSIpCgZUeXBpbmcSDgoGYXV0aG9yGAEgASgJEg8KB3N0b3BwZWQYAiABKAgiMQoMTWVtYmVySm9pbmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkiLwoKTWVtYmVyTGVmdBIRCgltZW1iZXJfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJIkUKCUhlYXJ0YmVhdBImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQiQQoLUmVzdW1lRXJyb3ISDQoFZXBvY2gYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEIhsKC0VjaG9SZXF1ZXN0EgwKBHRleHQYASABKAkiWgoMRWNob1Jlc3BvbnNlEgwKBHRleHQYASABKAkSCwoDc2VxGAIgASgEEi8KC3JlY2VpdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCgtDaGF0UmVxdWVzdBIhCgRqb2luGAEgASgLMhEuY2hhdC52MS5DaGF0Sm9pbkgAEiEKBHBvc3QYAiABKAsyES5jaGF0LnYxLkNoYXRQb3N0SABCCAoGYWN0aW9uIl0KCENoYXRKb2luEgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEhYKCXNpbmNlX3NlcRgDIAEoBEgAiAEBEg0KBWVwb2NoGAQgASgJQgwKCl9zaW5jZV9zZXEiMwoIQ2hhdFBvc3QSDAoEdGV4dBgBIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgCIAEoCSIyCgxDaGF0UmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIuY2hhdC52MS5Sb29tRXZlbnQilgEKDkhpc3RvcnlSZXF1ZXN0EgwKBHJvb20YASABKAkSFgoJYWZ0ZXJfc2VxGAIgASgESACIAQESEgoKYmVmb3JlX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDRItCglyZWFkX21hc2sYBSABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQgwKCl9hZnRlcl9zZXEifwoPSGlzdG9yeVJlc3BvbnNlEiYKCG1lc3NhZ2VzGAEgAygLMhQuY2hhdC52MS5DaGF0TWVzc2FnZRIQCghsYXN0X3NlcRgCIAEoBBINCgVlcG9jaBgDIAEoCRIRCglmaXJzdF9zZXEYBCABKAQSEAoIaGFzX21vcmUYBSABKAgiNQoQTGlzdFJvb21zUmVxdWVzdBISCgphZnRlcl9yb29tGAEgASgJEg0KBWxpbWl0GAIgASgNIkoKEUxpc3RSb29tc1Jlc3BvbnNlEiMKBXJvb21zGAEgAygLMhQuY2hhdC52MS5Sb29tU3VtbWFyeRIQCghoYXNfbW9yZRgCIAEoCCJ2CgtSb29tU3VtbWFyeRIMCgRyb29tGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIQCghsYXN0X3NlcRgDIAEoBBIxCg1sYXN0X2FjdGl2aXR5GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIiChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCSI3ChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiAKB21lbWJlcnMYASADKAsyDy5jaGF0LnYxLk1lbWJlciJBChBTZXRUeXBpbmdSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEg8KB3N0b3BwZWQYAyABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UiLwoMTG9naW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJZ3Vlc3Rfa2V5GAIgASgJIoIBCg1Mb2dpblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEg8KB3N1YmplY3QYAiABKAkSDgoGc2NvcGVzGAMgAygJEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWd1ZXN0X2tleRgFIAEoCTKFBQoLQ2hhdFNlcnZpY2USMwoEU2VuZBIULmNoYXQudjEuU2VuZFJlcXVlc3QaFS5jaGF0LnYxLlNlbmRSZXNwb25zZRJBCghMaXN0ZW5lchIYLmNoYXQudjEuTGlzdGVuZXJSZXF1ZXN0GhkuY2hhdC52MS5MaXN0ZW5lclJlc3BvbnNlKAESRAoJU3Vic2NyaWJlEhkuY2hhdC52MS5TdWJzY3JpYmVSZXF1ZXN0GhouY2hhdC52MS5TdWJzY3JpYmVSZXNwb25zZTABEjcKBEVjaG8SFC5jaGF0LnYxLkVjaG9SZXF1ZXN0GhUuY2hhdC52MS5FY2hvUmVzcG9uc2UoATABEjcKBENoYXQSFC5jaGF0LnYxLkNoYXRSZXF1ZXN0GhUuY2hhdC52MS5DaGF0UmVzcG9uc2UoATABEjwKB0hpc3RvcnkSFy5jaGF0LnYxLkhpc3RvcnlSZXF1ZXN0GhguY2hhdC52MS5IaXN0b3J5UmVzcG9uc2USQgoJTGlzdFJvb21zEhkuY2hhdC52MS5MaXN0Um9vbXNSZXF1ZXN0GhouY2hhdC52MS5MaXN0Um9vbXNSZXNwb25zZRJICgtMaXN0TWVtYmVycxIbLmNoYXQudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GhwuY2hhdC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEkIKCVNldFR5cGluZxIZLmNoYXQudjEuU2V0VHlwaW5nUmVxdWVzdBoaLmNoYXQudjEuU2V0VHlwaW5nUmVzcG9uc2USNgoFTG9naW4SFS5jaGF0LnYxLkxvZ2luUmVxdWVzdBoWLmNoYXQudjEuTG9naW5SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEimgEKC0NoYXRNZXNzYWdlEgwKBHJvb20YASABKAkSCwoDc2VxGAIgASgEEgoKAmlkGAMgASgJEg4KBmF1dGhvchgEIAEoCRIMCgR0ZXh0GAUgASgJEisKB3NlbnRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWNsaWVudF9tZXNzYWdlX2lkGAcgASgJIlQKC1NlbmRSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEgwKBHRleHQYAyABKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkiSAoMU2VuZFJlc3BvbnNlEiUKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlEhEKCWR1cGxpY2F0ZRgCIAEoCCJYCg9MaXN0ZW5lclJlcXVlc3QSDAoEcm9vbRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDAoEdGV4dBgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCSJ2ChBMaXN0ZW5lclJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgEEhEKCWZpcnN0X3NlcRgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBBIrCgVyb29tcxgEIAMoCzIcLmNoYXQudjEuTGlzdGVuZXJSb29tU3VtbWFyeSJaChNMaXN0ZW5lclJvb21TdW1tYXJ5EgwKBHJvb20YASABKAkSEAoIYWNjZXB0ZWQYAiABKAQSEQoJZmlyc3Rfc2VxGAMgASgEEhAKCGxhc3Rfc2VxGAQgASgEImUKEFN1YnNjcmliZVJlcXVlc3QSDAoEcm9vbRgBIAEoCRIWCglzaW5jZV9zZXEYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCRIOCgZhdXRob3IYBCABKAlCDAoKX3NpbmNlX3NlcSI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5jaGF0LnYxLlJvb21FdmVudCL3AQoJUm9vbUV2ZW50EicKB21lc3NhZ2UYASABKAsyFC5jaGF0LnYxLkNoYXRNZXNzYWdlSAASJQoEam9pbhgCIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASJAoFbGVhdmUYAyABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABInCgloZWFydGJlYXQYBCABKAsyEi5jaGF0LnYxLkhlYXJ0YmVhdEgAEh8KBXJlYWR5GAUgASgLMg4uY2hhdC52MS5SZWFkeUgAEiEKBnR5cGluZxgGIAEoCzIPLmNoYXQudjEuVHlwaW5nSABCBwoFZXZlbnQifgoFUmVhZHkSDAoEcm9vbRgBIAEoCRINCgVlcG9jaBgCIAEoCRIQCghsYXN0X3NlcRgDIAEoBBIRCglmaXJzdF9zZXEYBCABKAQSEQoJbWVtYmVyX2lkGAUgASgJEiAKB21lbWJlcnMYBiADKAsyDy5jaGF0LnYxLk1lbWJlciIrCgZNZW1iZXISEQoJbWVtYmVyX2lkGAEgASgJEg4KBmF1dGhvchgCIAEoCSIpCgZUeXBpbmcSDgoGYXV0aG9yGAEgASgJEg8KB3N0b3BwZWQYAiABKAgiMQoMTWVtYmVySm9pbmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIOCgZhdXRob3IYAiABKAkiLwoKTWVtYmVyTGVmdBIRCgltZW1iZXJfaWQYASABKAkSDgoGYXV0aG9yGAIgASgJIkUKCUhlYXJ0YmVhdBImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYAiABKAQiQQoLUmVzdW1lRXJyb3ISDQoFZXBvY2gYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEIhsKC0VjaG9SZXF1ZXN0EgwKBHRleHQYASABKAkiWgoMRWNob1Jlc3BvbnNlEgwKBHRleHQYASABKAkSCwoDc2VxGAIgASgEEi8KC3JlY2VpdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCgtDaGF0UmVxdWVzdBIhCgRqb2luGAEgASgLMhEuY2hhdC52MS5DaGF0Sm9pbkgAEiEKBHBvc3QYAiABKAsyES5jaGF0LnYxLkNoYXRQb3N0SABCCAoGYWN0aW9uIl0KCENoYXRKb2luEgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEhYKCXNpbmNlX3NlcRgDIAEoBEgAiAEBEg0KBWVwb2NoGAQgASgJQgwKCl9zaW5jZV9zZXEiMwoIQ2hhdFBvc3QSDAoEdGV4dBgBIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgCIAEoCSIyCgxDaGF0UmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIuY2hhdC52MS5Sb29tRXZlbnQilgEKDkhpc3RvcnlSZXF1ZXN0EgwKBHJvb20YASABKAkSFgoJYWZ0ZXJfc2VxGAIgASgESACIAQESEgoKYmVmb3JlX3NlcRgDIAEoBBINCgVsaW1pdBgEIAEoDRItCglyZWFkX21hc2sYBSABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQgwKCl9hZnRlcl9zZXEifwoPSGlzdG9yeVJlc3BvbnNlEiYKCG1lc3NhZ2VzGAEgAygLMhQuY2hhdC52MS5DaGF0TWVzc2FnZRIQCghsYXN0X3NlcRgCIAEoBBINCgVlcG9jaBgDIAEoCRIRCglmaXJzdF9zZXEYBCABKAQSEAoIaGFzX21vcmUYBSABKAgiNQoQTGlzdFJvb21zUmVxdWVzdBISCgphZnRlcl9yb29tGAEgASgJEg0KBWxpbWl0GAIgASgNIkoKEUxpc3RSb29tc1Jlc3BvbnNlEiMKBXJvb21zGAEgAygLMhQuY2hhdC52MS5Sb29tU3VtbWFyeRIQCghoYXNfbW9yZRgCIAEoCCJ2CgtSb29tU3VtbWFyeRIMCgRyb29tGAEgASgJEhQKDG1lbWJlcl9jb3VudBgCIAEoDRIQCghsYXN0X3NlcRgDIAEoBBIxCg1sYXN0X2FjdGl2aXR5GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIiChJMaXN0TWVtYmVyc1JlcXVlc3QSDAoEcm9vbRgBIAEoCSI3ChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiAKB21lbWJlcnMYASADKAsyDy5jaGF0LnYxLk1lbWJlciJBChBTZXRUeXBpbmdSZXF1ZXN0EgwKBHJvb20YASABKAkSDgoGYXV0aG9yGAIgASgJEg8KB3N0b3BwZWQYAyABKAgiEwoRU2V0VHlwaW5nUmVzcG9uc2UiLwoMTG9naW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJZ3Vlc3Rfa2V5GAIgASgJIoIBCg1Mb2dpblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEg8KB3N1YmplY3QYAiABKAkSDgoGc2NvcGVzGAMgAygJEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWd1ZXN0X2tleRgFIAEoCSLCAQoGTXlSb29tEgwKBHJvb20YASABKAkSFAoMcGFydGljaXBhbnRzGAIgAygJEhAKCGxhc3Rfc2VxGAMgASgEEhAKCHJlYWRfc2VxGAQgASgEEg4KBnVucmVhZBgFIAEoBBIxCg1sYXN0X2FjdGl2aXR5GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglqb2luZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIh8KD0pvaW5Sb29tUmVxdWVzdBIMCgRyb29tGAEgASgJIkkKEEpvaW5Sb29tUmVzcG9uc2USHQoEcm9vbRgBIAEoCzIPLmNoYXQudjEuTXlSb29tEhYKDmFscmVhZHlfbWVtYmVyGAIgASgIIiAKEExlYXZlUm9vbVJlcXVlc3QSDAoEcm9vbRgBIAEoCSInChFMZWF2ZVJvb21SZXNwb25zZRISCgp3YXNfbWVtYmVyGAEgASgIIhQKEkxpc3RNeVJvb21zUmVxdWVzdCJLChNMaXN0TXlSb29tc1Jlc3BvbnNlEh4KBXJvb21zGAEgAygLMg8uY2hhdC52MS5NeVJvb20SFAoMdW5yZWFkX3RvdGFsGAIgASgEIiwKD01hcmtSZWFkUmVxdWVzdBIMCgRyb29tGAEgASgJEgsKA3NlcRgCIAEoBCJFChBNYXJrUmVhZFJlc3BvbnNlEhAKCHJlYWRfc2VxGAEgASgEEg4KBnVucmVhZBgCIAEoBBIPCgdjaGFuZ2VkGAMgASgIIi8KF09wZW5Db252ZXJzYXRpb25SZXF1ZXN0EhQKDHBhcnRpY2lwYW50cxgBIAMoCSJSChhPcGVuQ29udmVyc2F0aW9uUmVzcG9uc2USJQoMY29udmVyc2F0aW9uGAEgASgLMg8uY2hhdC52MS5NeVJvb20SDwoHY3JlYXRlZBgCIAEoCCIdCgtGZWVkUmVxdWVzdBIOCgZjdXJzb3IYASABKAkiQgoMRmVlZFJlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLmNoYXQudjEuRmVlZEV2ZW50Eg4KBmN1cnNvchgCIAEoCSL5AQoJRmVlZEV2ZW50EiMKBXJlYWR5GAEgASgLMhIuY2hhdC52MS5GZWVkUmVhZHlIABInCgdtZXNzYWdlGAIgASgLMhQuY2hhdC52MS5DaGF0TWVzc2FnZUgAEiEKBmpvaW5lZBgDIAEoCzIPLmNoYXQudjEuTXlSb29tSAASIQoEbGVmdBgEIAEoCzIRLmNoYXQudjEuUm9vbUxlZnRIABIiCgRyZWFkGAUgASgLMhIuY2hhdC52MS5SZWFkTW92ZWRIABIrCgloZWFydGJlYXQYBiABKAsyFi5jaGF0LnYxLkZlZWRIZWFydGJlYXRIAEIHCgVldmVudCIrCglGZWVkUmVhZHkSHgoFcm9vbXMYASADKAsyDy5jaGF0LnYxLk15Um9vbSIYCghSb29tTGVmdBIMCgRyb29tGAEgASgJIisKCVJlYWRNb3ZlZBIMCgRyb29tGAEgASgJEhAKCHJlYWRfc2VxGAIgASgEIjcKDUZlZWRIZWFydGJlYXQSJgoCYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMqUICgtDaGF0U2VydmljZRIzCgRTZW5kEhQuY2hhdC52MS5TZW5kUmVxdWVzdBoVLmNoYXQudjEuU2VuZFJlc3BvbnNlEkEKCExpc3RlbmVyEhguY2hhdC52MS5MaXN0ZW5lclJlcXVlc3QaGS5jaGF0LnYxLkxpc3RlbmVyUmVzcG9uc2UoARJECglTdWJzY3JpYmUSGS5jaGF0LnYxLlN1YnNjcmliZVJlcXVlc3QaGi5jaGF0LnYxLlN1YnNjcmliZVJlc3BvbnNlMAESNwoERWNobxIULmNoYXQudjEuRWNob1JlcXVlc3QaFS5jaGF0LnYxLkVjaG9SZXNwb25zZSgBMAESNwoEQ2hhdBIULmNoYXQudjEuQ2hhdFJlcXVlc3QaFS5jaGF0LnYxLkNoYXRSZXNwb25zZSgBMAESPAoHSGlzdG9yeRIXLmNoYXQudjEuSGlzdG9yeVJlcXVlc3QaGC5jaGF0LnYxLkhpc3RvcnlSZXNwb25zZRJCCglMaXN0Um9vbXMSGS5jaGF0LnYxLkxpc3RSb29tc1JlcXVlc3QaGi5jaGF0LnYxLkxpc3RSb29tc1Jlc3BvbnNlEkgKC0xpc3RNZW1iZXJzEhsuY2hhdC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaHC5jaGF0LnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USQgoJU2V0VHlwaW5nEhkuY2hhdC52MS5TZXRUeXBpbmdSZXF1ZXN0GhouY2hhdC52MS5TZXRUeXBpbmdSZXNwb25zZRI2CgVMb2dpbhIVLmNoYXQudjEuTG9naW5SZXF1ZXN0GhYuY2hhdC52MS5Mb2dpblJlc3BvbnNlEj8KCEpvaW5Sb29tEhguY2hhdC52MS5Kb2luUm9vbVJlcXVlc3QaGS5jaGF0LnYxLkpvaW5Sb29tUmVzcG9uc2USQgoJTGVhdmVSb29tEhkuY2hhdC52MS5MZWF2ZVJvb21SZXF1ZXN0GhouY2hhdC52MS5MZWF2ZVJvb21SZXNwb25zZRJICgtMaXN0TXlSb29tcxIbLmNoYXQudjEuTGlzdE15Um9vbXNSZXF1ZXN0GhwuY2hhdC52MS5MaXN0TXlSb29tc1Jlc3BvbnNlEj8KCE1hcmtSZWFkEhguY2hhdC52MS5NYXJrUmVhZFJlcXVlc3QaGS5jaGF0LnYxLk1hcmtSZWFkUmVzcG9uc2USVwoQT3BlbkNvbnZlcnNhdGlvbhIgLmNoYXQudjEuT3BlbkNvbnZlcnNhdGlvblJlcXVlc3QaIS5jaGF0LnYxLk9wZW5Db252ZXJzYXRpb25SZXNwb25zZRI1CgRGZWVkEhQuY2hhdC52MS5GZWVkUmVxdWVzdBoVLmNoYXQudjEuRmVlZFJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * ChatMessage is one stored message.
@@ -1215,6 +1215,529 @@ export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
   messageDesc(file_chat_v1_chat, 32);
 
 /**
+ * MyRoom is one of the caller's memberships.
+ *
+ * @generated from message chat.v1.MyRoom
+ */
+export type MyRoom = Message<"chat.v1.MyRoom"> & {
+  /**
+   * The room's name, or the conversation's id.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * For a conversation, every participant, sorted (the caller included);
+   * empty for a room.
+   *
+   * @generated from field: repeated string participants = 2;
+   */
+  participants: string[];
+
+  /**
+   * The room's last seq (0: no messages yet).
+   *
+   * @generated from field: uint64 last_seq = 3;
+   */
+  lastSeq: bigint;
+
+  /**
+   * The caller's read position: the highest seq it has read here.
+   *
+   * @generated from field: uint64 read_seq = 4;
+   */
+  readSeq: bigint;
+
+  /**
+   * How many messages after read_seq: last_seq - read_seq.
+   *
+   * @generated from field: uint64 unread = 5;
+   */
+  unread: bigint;
+
+  /**
+   * When the newest message was stored; unset when the room has none.
+   *
+   * @generated from field: google.protobuf.Timestamp last_activity = 6;
+   */
+  lastActivity?: Timestamp | undefined;
+
+  /**
+   * When the membership began.
+   *
+   * @generated from field: google.protobuf.Timestamp joined_at = 7;
+   */
+  joinedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chat.v1.MyRoom.
+ * Use `create(MyRoomSchema)` to create a new message.
+ */
+export const MyRoomSchema: GenMessage<MyRoom> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 33);
+
+/**
+ * JoinRoomRequest names the room to join.
+ *
+ * @generated from message chat.v1.JoinRoomRequest
+ */
+export type JoinRoomRequest = Message<"chat.v1.JoinRoomRequest"> & {
+  /**
+   * The room, or a conversation id.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.v1.JoinRoomRequest.
+ * Use `create(JoinRoomRequestSchema)` to create a new message.
+ */
+export const JoinRoomRequestSchema: GenMessage<JoinRoomRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 34);
+
+/**
+ * JoinRoomResponse is the caller's membership.
+ *
+ * @generated from message chat.v1.JoinRoomResponse
+ */
+export type JoinRoomResponse = Message<"chat.v1.JoinRoomResponse"> & {
+  /**
+   * The membership, as ListMyRooms lists it.
+   *
+   * @generated from field: chat.v1.MyRoom room = 1;
+   */
+  room?: MyRoom | undefined;
+
+  /**
+   * True when the caller was a member already and nothing changed.
+   *
+   * @generated from field: bool already_member = 2;
+   */
+  alreadyMember: boolean;
+};
+
+/**
+ * Describes the message chat.v1.JoinRoomResponse.
+ * Use `create(JoinRoomResponseSchema)` to create a new message.
+ */
+export const JoinRoomResponseSchema: GenMessage<JoinRoomResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 35);
+
+/**
+ * LeaveRoomRequest names the room to leave.
+ *
+ * @generated from message chat.v1.LeaveRoomRequest
+ */
+export type LeaveRoomRequest = Message<"chat.v1.LeaveRoomRequest"> & {
+  /**
+   * The room, or a conversation id.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.v1.LeaveRoomRequest.
+ * Use `create(LeaveRoomRequestSchema)` to create a new message.
+ */
+export const LeaveRoomRequestSchema: GenMessage<LeaveRoomRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 36);
+
+/**
+ * LeaveRoomResponse says whether a membership ended.
+ *
+ * @generated from message chat.v1.LeaveRoomResponse
+ */
+export type LeaveRoomResponse = Message<"chat.v1.LeaveRoomResponse"> & {
+  /**
+   * False when the caller was not a member (nothing changed).
+   *
+   * @generated from field: bool was_member = 1;
+   */
+  wasMember: boolean;
+};
+
+/**
+ * Describes the message chat.v1.LeaveRoomResponse.
+ * Use `create(LeaveRoomResponseSchema)` to create a new message.
+ */
+export const LeaveRoomResponseSchema: GenMessage<LeaveRoomResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 37);
+
+/**
+ * ListMyRoomsRequest asks for the caller's memberships.
+ *
+ * @generated from message chat.v1.ListMyRoomsRequest
+ */
+export type ListMyRoomsRequest = Message<"chat.v1.ListMyRoomsRequest"> & {
+};
+
+/**
+ * Describes the message chat.v1.ListMyRoomsRequest.
+ * Use `create(ListMyRoomsRequestSchema)` to create a new message.
+ */
+export const ListMyRoomsRequestSchema: GenMessage<ListMyRoomsRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 38);
+
+/**
+ * ListMyRoomsResponse lists the caller's memberships.
+ *
+ * @generated from message chat.v1.ListMyRoomsResponse
+ */
+export type ListMyRoomsResponse = Message<"chat.v1.ListMyRoomsResponse"> & {
+  /**
+   * The memberships, ascending by room.
+   *
+   * @generated from field: repeated chat.v1.MyRoom rooms = 1;
+   */
+  rooms: MyRoom[];
+
+  /**
+   * The sum of the rooms' unread counts.
+   *
+   * @generated from field: uint64 unread_total = 2;
+   */
+  unreadTotal: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ListMyRoomsResponse.
+ * Use `create(ListMyRoomsResponseSchema)` to create a new message.
+ */
+export const ListMyRoomsResponseSchema: GenMessage<ListMyRoomsResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 39);
+
+/**
+ * MarkReadRequest moves a read position.
+ *
+ * @generated from message chat.v1.MarkReadRequest
+ */
+export type MarkReadRequest = Message<"chat.v1.MarkReadRequest"> & {
+  /**
+   * The room, or a conversation id.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * The highest seq the caller has read (at most the room's last seq).
+   *
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.MarkReadRequest.
+ * Use `create(MarkReadRequestSchema)` to create a new message.
+ */
+export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 40);
+
+/**
+ * MarkReadResponse is the read position after the call.
+ *
+ * @generated from message chat.v1.MarkReadResponse
+ */
+export type MarkReadResponse = Message<"chat.v1.MarkReadResponse"> & {
+  /**
+   * The stored read position (seq, or the higher one already stored).
+   *
+   * @generated from field: uint64 read_seq = 1;
+   */
+  readSeq: bigint;
+
+  /**
+   * The room's last seq minus read_seq.
+   *
+   * @generated from field: uint64 unread = 2;
+   */
+  unread: bigint;
+
+  /**
+   * False when seq was at or behind the stored position.
+   *
+   * @generated from field: bool changed = 3;
+   */
+  changed: boolean;
+};
+
+/**
+ * Describes the message chat.v1.MarkReadResponse.
+ * Use `create(MarkReadResponseSchema)` to create a new message.
+ */
+export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 41);
+
+/**
+ * OpenConversationRequest names the other people of a conversation.
+ *
+ * @generated from message chat.v1.OpenConversationRequest
+ */
+export type OpenConversationRequest = Message<"chat.v1.OpenConversationRequest"> & {
+  /**
+   * The participants besides the caller (each 1-32 characters, as authors).
+   *
+   * @generated from field: repeated string participants = 1;
+   */
+  participants: string[];
+};
+
+/**
+ * Describes the message chat.v1.OpenConversationRequest.
+ * Use `create(OpenConversationRequestSchema)` to create a new message.
+ */
+export const OpenConversationRequestSchema: GenMessage<OpenConversationRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 42);
+
+/**
+ * OpenConversationResponse is the conversation, as the caller's membership.
+ *
+ * @generated from message chat.v1.OpenConversationResponse
+ */
+export type OpenConversationResponse = Message<"chat.v1.OpenConversationResponse"> & {
+  /**
+   * The conversation: room is its id, participants every participant.
+   *
+   * @generated from field: chat.v1.MyRoom conversation = 1;
+   */
+  conversation?: MyRoom | undefined;
+
+  /**
+   * True when this call opened it; false when it existed.
+   *
+   * @generated from field: bool created = 2;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message chat.v1.OpenConversationResponse.
+ * Use `create(OpenConversationResponseSchema)` to create a new message.
+ */
+export const OpenConversationResponseSchema: GenMessage<OpenConversationResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 43);
+
+/**
+ * FeedRequest opens the caller's feed.
+ *
+ * @generated from message chat.v1.FeedRequest
+ */
+export type FeedRequest = Message<"chat.v1.FeedRequest"> & {
+  /**
+   * The cursor of the last FeedResponse received, to resume after it;
+   * empty to start live. Opaque: at most 16 KiB.
+   *
+   * @generated from field: string cursor = 1;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message chat.v1.FeedRequest.
+ * Use `create(FeedRequestSchema)` to create a new message.
+ */
+export const FeedRequestSchema: GenMessage<FeedRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 44);
+
+/**
+ * FeedResponse carries one or more feed events, and where they leave off.
+ *
+ * @generated from message chat.v1.FeedResponse
+ */
+export type FeedResponse = Message<"chat.v1.FeedResponse"> & {
+  /**
+   * The events, in order.
+   *
+   * @generated from field: repeated chat.v1.FeedEvent events = 1;
+   */
+  events: FeedEvent[];
+
+  /**
+   * The position after these events: pass it as FeedRequest.cursor.
+   *
+   * @generated from field: string cursor = 2;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message chat.v1.FeedResponse.
+ * Use `create(FeedResponseSchema)` to create a new message.
+ */
+export const FeedResponseSchema: GenMessage<FeedResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 45);
+
+/**
+ * FeedEvent is one thing addressed to the caller.
+ *
+ * @generated from message chat.v1.FeedEvent
+ */
+export type FeedEvent = Message<"chat.v1.FeedEvent"> & {
+  /**
+   * What happened.
+   *
+   * @generated from oneof chat.v1.FeedEvent.event
+   */
+  event: {
+    /**
+     * The feed started: always the first event of a stream.
+     *
+     * @generated from field: chat.v1.FeedReady ready = 1;
+     */
+    value: FeedReady;
+    case: "ready";
+  } | {
+    /**
+     * A stored message in one of the caller's rooms.
+     *
+     * @generated from field: chat.v1.ChatMessage message = 2;
+     */
+    value: ChatMessage;
+    case: "message";
+  } | {
+    /**
+     * The caller became a member of a room (JoinRoom, a first post there,
+     * or a conversation opened with it).
+     *
+     * @generated from field: chat.v1.MyRoom joined = 3;
+     */
+    value: MyRoom;
+    case: "joined";
+  } | {
+    /**
+     * The caller's membership of a room ended (LeaveRoom).
+     *
+     * @generated from field: chat.v1.RoomLeft left = 4;
+     */
+    value: RoomLeft;
+    case: "left";
+  } | {
+    /**
+     * The caller's read position in a room moved (MarkRead, in any tab).
+     *
+     * @generated from field: chat.v1.ReadMoved read = 5;
+     */
+    value: ReadMoved;
+    case: "read";
+  } | {
+    /**
+     * The stream is idle but alive.
+     *
+     * @generated from field: chat.v1.FeedHeartbeat heartbeat = 6;
+     */
+    value: FeedHeartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message chat.v1.FeedEvent.
+ * Use `create(FeedEventSchema)` to create a new message.
+ */
+export const FeedEventSchema: GenMessage<FeedEvent> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 46);
+
+/**
+ * FeedReady is the first event of every feed.
+ *
+ * @generated from message chat.v1.FeedReady
+ */
+export type FeedReady = Message<"chat.v1.FeedReady"> & {
+  /**
+   * The caller's memberships when the feed started, as ListMyRooms lists
+   * them.
+   *
+   * @generated from field: repeated chat.v1.MyRoom rooms = 1;
+   */
+  rooms: MyRoom[];
+};
+
+/**
+ * Describes the message chat.v1.FeedReady.
+ * Use `create(FeedReadySchema)` to create a new message.
+ */
+export const FeedReadySchema: GenMessage<FeedReady> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 47);
+
+/**
+ * RoomLeft says that a membership ended.
+ *
+ * @generated from message chat.v1.RoomLeft
+ */
+export type RoomLeft = Message<"chat.v1.RoomLeft"> & {
+  /**
+   * The room, or the conversation's id.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message chat.v1.RoomLeft.
+ * Use `create(RoomLeftSchema)` to create a new message.
+ */
+export const RoomLeftSchema: GenMessage<RoomLeft> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 48);
+
+/**
+ * ReadMoved says that a read position moved forward.
+ *
+ * @generated from message chat.v1.ReadMoved
+ */
+export type ReadMoved = Message<"chat.v1.ReadMoved"> & {
+  /**
+   * The room, or the conversation's id.
+   *
+   * @generated from field: string room = 1;
+   */
+  room: string;
+
+  /**
+   * The new read position.
+   *
+   * @generated from field: uint64 read_seq = 2;
+   */
+  readSeq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ReadMoved.
+ * Use `create(ReadMovedSchema)` to create a new message.
+ */
+export const ReadMovedSchema: GenMessage<ReadMoved> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 49);
+
+/**
+ * FeedHeartbeat is sent on a feed that has been idle for the heartbeat
+ * interval, as Heartbeat is on Subscribe.
+ *
+ * @generated from message chat.v1.FeedHeartbeat
+ */
+export type FeedHeartbeat = Message<"chat.v1.FeedHeartbeat"> & {
+  /**
+   * The server's clock.
+   *
+   * @generated from field: google.protobuf.Timestamp at = 1;
+   */
+  at?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chat.v1.FeedHeartbeat.
+ * Use `create(FeedHeartbeatSchema)` to create a new message.
+ */
+export const FeedHeartbeatSchema: GenMessage<FeedHeartbeat> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 50);
+
+/**
  * ChatService is Parley's chat-room service.
  *
  * A room is a named, ordered log of messages. Every stored message gets the
@@ -1231,7 +1754,9 @@ export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
  * (Redis); a resume without an epoch is never refused for it.
  *
  * Limits, enforced on every method that takes the field:
- *   - room: 1-64 characters of a-z 0-9 _ -, starting with a letter or digit.
+ *   - room: 1-64 characters of a-z 0-9 _ -, starting with a letter or digit;
+ *     or a conversation id ("dm." and 26 characters of a-z 2-7), which
+ *     OpenConversation gives out (see there).
  *   - author: 1-32 characters after trimming, no control characters and no
  *     invisible format characters (Unicode category Cf, such as the bidi
  *     controls U+202A-202E and U+2066-2069, U+200E, U+200F and U+FEFF;
@@ -1450,6 +1975,126 @@ export const ChatService: GenService<{
     methodKind: "unary";
     input: typeof LoginRequestSchema;
     output: typeof LoginResponseSchema;
+  },
+  /**
+   * JoinRoom makes the caller a member of a room (see People above). Joining
+   * a room one is already a member of changes nothing and answers the
+   * membership as it is. The room need not have messages yet.
+   * Errors: INVALID_ARGUMENT for a bad room name; NOT_FOUND for a
+   * conversation the caller is not a participant of; RESOURCE_EXHAUSTED past
+   * the membership limit.
+   *
+   * @generated from rpc chat.v1.ChatService.JoinRoom
+   */
+  joinRoom: {
+    methodKind: "unary";
+    input: typeof JoinRoomRequestSchema;
+    output: typeof JoinRoomResponseSchema;
+  },
+  /**
+   * LeaveRoom ends the caller's membership of a room; its read position is
+   * forgotten. Leaving a room one is not a member of changes nothing
+   * (was_member false). Leaving a conversation hides it from ListMyRooms and
+   * the feed until the caller opens it again or posts to it; the caller stays
+   * a participant.
+   * Errors: INVALID_ARGUMENT for a bad room name; NOT_FOUND for a
+   * conversation the caller is not a participant of.
+   *
+   * @generated from rpc chat.v1.ChatService.LeaveRoom
+   */
+  leaveRoom: {
+    methodKind: "unary";
+    input: typeof LeaveRoomRequestSchema;
+    output: typeof LeaveRoomResponseSchema;
+  },
+  /**
+   * ListMyRooms lists every room and conversation the caller is a member
+   * of, ascending by room, each with its last seq, the caller's read
+   * position and unread count, and for a conversation its participants.
+   *
+   * @generated from rpc chat.v1.ChatService.ListMyRooms
+   */
+  listMyRooms: {
+    methodKind: "unary";
+    input: typeof ListMyRoomsRequestSchema;
+    output: typeof ListMyRoomsResponseSchema;
+  },
+  /**
+   * MarkRead moves the caller's read position in a room forward to seq. A
+   * seq at or behind the stored position changes nothing (changed false).
+   * The change reaches the caller's feeds (every tab and device) as a read
+   * event.
+   * Errors:
+   *   - INVALID_ARGUMENT: a bad room name.
+   *   - OUT_OF_RANGE: seq is beyond the room's last seq (the message names
+   *     it); nothing changes.
+   *   - FAILED_PRECONDITION: the caller is not a member of the room.
+   *   - NOT_FOUND: a conversation the caller is not a participant of.
+   *
+   * @generated from rpc chat.v1.ChatService.MarkRead
+   */
+  markRead: {
+    methodKind: "unary";
+    input: typeof MarkReadRequestSchema;
+    output: typeof MarkReadResponseSchema;
+  },
+  /**
+   * OpenConversation opens the direct conversation between the caller and
+   * the named users (the caller is always a participant; naming it too
+   * changes nothing), or answers the existing one for the same set of
+   * people. A new conversation makes every participant a member (it appears
+   * in their feeds as a joined event); opening an existing one makes the
+   * caller a member again if it had left. The participants need not have
+   * signed in yet: a name is a name.
+   * Errors: INVALID_ARGUMENT naming the field when participants is empty,
+   * names only the caller, holds a name that breaks the author limits
+   * (participants[i]), or has more than the server's cap of participants
+   * (16 by default, `--conversation-max-participants`, the caller
+   * included); RESOURCE_EXHAUSTED past the membership limit or the caller's
+   * join rate. Nothing is stored on any error.
+   *
+   * @generated from rpc chat.v1.ChatService.OpenConversation
+   */
+  openConversation: {
+    methodKind: "unary";
+    input: typeof OpenConversationRequestSchema;
+    output: typeof OpenConversationResponseSchema;
+  },
+  /**
+   * Feed streams everything addressed to the caller, from every room and
+   * conversation it is a member of, on one stream:
+   *   - first a ready event: the caller's memberships as ListMyRooms lists
+   *     them;
+   *   - with a cursor: every stored message of each of those rooms after
+   *     the cursor's position in that room (for a room that is not in the
+   *     cursor, after the position where the membership began), in seq order
+   *     per room, exactly once; rooms are interleaved in no promised order;
+   *   - then, live: messages of those rooms, joined and left events as the
+   *     caller's memberships change (a joined room's messages follow its
+   *     joined event), read events as its read positions move, and
+   *     heartbeats while idle.
+   * Each response carries a cursor for the position after its events. A new
+   * Feed with the last cursor received resumes with no gap and no duplicate,
+   * across server restarts and on any node sharing the store. Presence
+   * (join/leave of subscribers) and typing are not in the feed.
+   *
+   * Errors:
+   *   - INVALID_ARGUMENT: the cursor is malformed, or was given to another
+   *     user.
+   *   - OUT_OF_RANGE: for some room, the cursor is older than the oldest
+   *     retained message or ahead of its last seq; a ResumeError detail
+   *     names the room's range, the message names the room. Resume from
+   *     ListMyRooms and History, then open a Feed without a cursor.
+   *   - RESOURCE_EXHAUSTED: the feed fell behind as a Subscribe stream would
+   *     (see Subscribe). Nothing is lost: resume with the last cursor.
+   *   - UNAVAILABLE: the server is shutting down.
+   *
+   * @generated from rpc chat.v1.ChatService.Feed
+   */
+  feed: {
+    methodKind: "server_streaming";
+    input: typeof FeedRequestSchema;
+    output: typeof FeedResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_chat, 0);

@@ -11,7 +11,8 @@ import { type ChatMessage, ChatService, type RoomEvent } from "../../gen/chat/v1
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff.js";
 import { newClientMessageId } from "./client-message-id.js";
 import type { GuestToken } from "./guest-tokens.js";
-import { type Contact, resumingSubscribe, type SubscribeOptions } from "./resuming-subscribe.js";
+import type { Contact } from "./reconnecting.js";
+import { resumingSubscribe, type SubscribeOptions } from "./resuming-subscribe.js";
 import { connectionRefused, isRetryable } from "./retryable.js";
 import { ownAuthorization } from "./token.js";
 

@@ -1,8 +1,12 @@
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import type { ChatService, RoomEvent } from "../../gen/chat/v1/chat_pb.js";
-import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
+import {
+  type Connection,
+  type ReconnectStatus,
+  type ResumeTuning,
+  reconnecting,
+} from "./reconnecting.js";
 import { ResumeFailedError } from "./resume-failed-error.js";
-import { connectionRefused, isRetryable } from "./retryable.js";
 
 /** Options of ParleyClient.subscribe. */
 export interface SubscribeOptions {
@@ -23,29 +27,8 @@ export interface SubscribeOptions {
 
 /** What a subscription is doing, for a connection indicator. */
 export type SubscriptionStatus =
-  | { state: "connecting"; attempt: number }
-  | { state: "live"; epoch: string; lastSeq: bigint | undefined }
-  | { state: "retrying"; attempt: number; delayMs: number; error: ConnectError };
-
-/** Tuning shared by every subscription of a client. */
-export interface ResumeTuning {
-  backoff: BackoffOptions;
-  /** No response for this long means the stream is dead (heartbeats come every 15 s). */
-  silenceTimeoutMs: number;
-  /** Connections in a row that deliver nothing past `ready` before the subscription gives up. */
-  attempts: number;
-  /** Whether the client has ever had an answer from the server (shared by its calls). */
-  contact: Contact;
-  /** Gets a fresh token after a refusal (see ParleyClientCoreOptions.onTokenRefused). */
-  onTokenRefused?: ((token: string | undefined) => Promise<unknown>) | undefined;
-}
-
-/** Whether any call of a client has reached the server yet. */
-export interface Contact {
-  reached: boolean;
-  /** Fail at once when the first call finds nothing listening (connection refused). */
-  failFastWhenUnreachable: boolean;
-}
+  | ReconnectStatus
+  | { state: "live"; epoch: string; lastSeq: bigint | undefined };
 
 const MAX_UINT64 = 2n ** 64n - 1n;
 
@@ -117,113 +100,47 @@ export async function* resumingEvents(
 ): AsyncGenerator<RoomEvent> {
   let lastSeq = checkedSinceSeq(options.sinceSeq);
   let epoch = options.epoch ?? "";
-  const stop = options.signal;
-  // One fresh login per refusal: a token refused again right after it surfaces.
-  let reloggedIn = false;
-  for (let attempt = 0; !stop?.aborted; ) {
-    options.onStatus?.({ state: "connecting", attempt });
-    const call = new AbortController();
-    const abortCall = () => call.abort(stop?.reason);
-    stop?.addEventListener("abort", abortCall, { once: true });
-    // The watchdog's own reason, so that its abort is told apart from a
-    // DEADLINE_EXCEEDED the server sent.
-    const silence = new ConnectError(
-      `no event for ${tuning.silenceTimeoutMs} ms`,
-      Code.DeadlineExceeded,
-    );
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
-    const resetWatchdog = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => call.abort(silence), tuning.silenceTimeoutMs);
-    };
-    let failure: ConnectError;
-    let retry: boolean;
-    let readySeen = false;
-    let progressed = false;
-    try {
-      resetWatchdog();
-      const stream = open({ sinceSeq: lastSeq, epoch }, call.signal);
-      let gap: ConnectError | undefined;
-      responses: for await (const response of stream) {
-        resetWatchdog();
-        tuning.contact.reached = true;
-        for (const event of response.events) {
-          const e = event.event;
-          if (e.case === "ready") {
-            readySeen = true;
-            epoch = e.value.epoch;
-            lastSeq ??= e.value.lastSeq;
-            options.onStatus?.({ state: "live", epoch, lastSeq });
-          } else {
-            if (e.case === "message") {
-              const seq = e.value.seq;
-              if (lastSeq !== undefined && seq <= lastSeq) continue;
-              if (lastSeq !== undefined && seq !== lastSeq + 1n) {
-                gap = new ConnectError(
-                  `expected seq ${lastSeq + 1n}, got ${seq}: reconnecting`,
-                  Code.Aborted,
-                );
-                break responses;
-              }
-              lastSeq = seq;
+  async function* connect(
+    signal: AbortSignal,
+    connection: Connection,
+  ): AsyncGenerator<RoomEvent, ConnectError | undefined> {
+    for await (const response of open({ sinceSeq: lastSeq, epoch }, signal)) {
+      connection.alive();
+      for (const event of response.events) {
+        const e = event.event;
+        if (e.case === "ready") {
+          connection.started();
+          epoch = e.value.epoch;
+          lastSeq ??= e.value.lastSeq;
+          options.onStatus?.({ state: "live", epoch, lastSeq });
+        } else {
+          if (e.case === "message") {
+            const seq = e.value.seq;
+            if (lastSeq !== undefined && seq <= lastSeq) continue;
+            if (lastSeq !== undefined && seq !== lastSeq + 1n) {
+              return new ConnectError(
+                `expected seq ${lastSeq + 1n}, got ${seq}: reconnecting`,
+                Code.Aborted,
+              );
             }
-            // Something past ready came through: this connection worked.
-            progressed = true;
+            lastSeq = seq;
           }
-          yield event;
+          // Something past ready came through: this connection worked.
+          connection.progressed();
         }
+        yield event;
       }
-      // A gap, or the server closed the stream without error (it never does
-      // while it runs): resuming from lastSeq is exactly what is needed.
-      failure = gap ?? new ConnectError("the server ended the subscription", Code.Unavailable);
-      retry = true;
-    } catch (error) {
-      if (stop?.aborted) return;
-      if (call.signal.reason === silence) {
-        failure = silence;
-        retry = true;
-      } else {
-        failure = ConnectError.from(error);
-        // A slow-subscriber cut-off comes after ready (the feed sends ready
-        // first); before it, RESOURCE_EXHAUSTED is a limit, not a cut-off.
-        retry =
-          isRetryable(failure) ||
-          (readySeen && failure.code === Code.ResourceExhausted) ||
-          retryAlso(failure);
-      }
-    } finally {
-      clearTimeout(watchdog);
-      stop?.removeEventListener("abort", abortCall);
-      call.abort();
     }
-    const refused = ResumeFailedError.from(failure, room, lastSeq);
-    if (refused) throw refused;
-    if (readySeen) reloggedIn = false;
-    if (failure.code === Code.Unauthenticated && tuning.onTokenRefused && !reloggedIn) {
-      reloggedIn = true;
-      try {
-        await tuning.onTokenRefused(undefined);
-      } catch (error) {
-        if (stop?.aborted) return;
-        throw ConnectError.from(error);
-      }
-      continue;
-    }
-    if (!retry) throw failure;
-    // `attempt` counts connections in a row that got nothing past ready:
-    // one that delivered something starts the count (and the backoff) again.
-    if (progressed) attempt = 0;
-    else if (attempt + 1 >= tuning.attempts) throw failure;
-    if (!tuning.contact.reached && tuning.contact.failFastWhenUnreachable) {
-      if (connectionRefused(failure)) throw failure;
-    }
-    const delayMs = backoffDelay(attempt, tuning.backoff);
-    options.onStatus?.({ state: "retrying", attempt, delayMs, error: failure });
-    if (!progressed) attempt++;
-    try {
-      await sleep(delayMs, stop);
-    } catch {
-      return;
-    }
+    return undefined;
   }
+  yield* reconnecting(
+    connect,
+    {
+      signal: options.signal,
+      onStatus: options.onStatus,
+      refusal: (failure) => ResumeFailedError.from(failure, room, lastSeq),
+      retryAlso,
+    },
+    tuning,
+  );
 }

@@ -2,9 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { type ChatRequest, ChatRequestSchema } from "../../gen/chat/v1/chat_pb.js";
 import type { ParleyClient } from "../../src/client/parley-client.js";
+import type { ResumeTuning } from "../../src/client/reconnecting.js";
 import {
   type OpenEvents,
-  type ResumeTuning,
   resumingEvents,
   type SubscribeOptions,
 } from "../../src/client/resuming-subscribe.js";

@@ -3,10 +3,14 @@ import { Command } from "commander";
 import { configFrom, serverCommand } from "../config.js";
 import { backupCommand } from "./commands/backup.js";
 import { chatCommand } from "./commands/chat.js";
+import { dmCommand } from "./commands/dm.js";
 import { echoCommand } from "./commands/echo.js";
+import { feedCommand } from "./commands/feed.js";
 import { historyCommand } from "./commands/history.js";
 import { listenCommand } from "./commands/listen.js";
 import { loginCommand } from "./commands/login.js";
+import { readCommand } from "./commands/read.js";
+import { roomsCommand } from "./commands/rooms.js";
 import { sendCommand } from "./commands/send.js";
 import { subscribeCommand } from "./commands/subscribe.js";
 import { tokenCommand } from "./commands/token.js";
@@ -34,6 +38,10 @@ for (const command of [
   listenCommand(),
   echoCommand(),
   chatCommand(),
+  dmCommand(),
+  feedCommand(),
+  roomsCommand(),
+  readCommand(),
   loginCommand(),
   tokenCommand(),
   backupCommand(),

@@ -9,7 +9,10 @@ export { Code, ConnectError } from "@connectrpc/connect";
 // The contract's service and messages, and connect's error, for callers' own types and checks.
 export type {
   ChatMessage,
+  FeedEvent,
+  FeedResponse,
   Member,
+  MyRoom,
   Ready,
   RoomEvent,
   RoomSummary,
@@ -28,7 +31,9 @@ export type {
   SendOptions,
 } from "./parley-client.js";
 export { createParleyClientWith } from "./parley-client.js";
+export type { ReconnectStatus } from "./reconnecting.js";
 export { ResumeFailedError } from "./resume-failed-error.js";
+export type { FeedOptions, FeedStatus } from "./resuming-feed.js";
 export type { SubscribeOptions, SubscriptionStatus } from "./resuming-subscribe.js";
 export type { TokenSource } from "./token.js";
 export { tokenInterceptor } from "./token.js";

@@ -7,11 +7,17 @@ import {
   createContextValues,
   type Transport,
 } from "@connectrpc/connect";
-import { type ChatMessage, ChatService, type RoomEvent } from "../../gen/chat/v1/chat_pb.js";
+import {
+  type ChatMessage,
+  ChatService,
+  type FeedResponse,
+  type RoomEvent,
+} from "../../gen/chat/v1/chat_pb.js";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff.js";
 import { newClientMessageId } from "./client-message-id.js";
 import type { GuestToken } from "./guest-tokens.js";
 import type { Contact } from "./reconnecting.js";
+import { type FeedOptions, resumingFeed } from "./resuming-feed.js";
 import { resumingSubscribe, type SubscribeOptions } from "./resuming-subscribe.js";
 import { connectionRefused, isRetryable } from "./retryable.js";
 import { ownAuthorization } from "./token.js";
@@ -81,6 +87,12 @@ export interface ParleyClient {
    */
   subscribe(room: string, options?: SubscribeOptions): AsyncIterable<RoomEvent>;
   /**
+   * Follow everything addressed to the caller (its rooms and
+   * conversations), reconnecting and resuming from the last cursor by
+   * itself; see resumingFeed.
+   */
+  feed(options?: FeedOptions): AsyncIterable<FeedResponse>;
+  /**
    * Post a message, retrying transient failures (see isRetryable) with one
    * idempotency key, at most `sendAttempts` times.
    */
@@ -136,6 +148,7 @@ export function createParleyClientWith(options: ParleyClientCoreOptions): Parley
     },
     subscribe: (room, subscribeOptions = {}) =>
       resumingSubscribe(rpc, room, subscribeOptions, tuning),
+    feed: (feedOptions = {}) => resumingFeed(rpc, feedOptions, tuning),
     async send(room, author, text, sendOptions = {}) {
       const clientMessageId = sendOptions.clientMessageId ?? newClientMessageId();
       for (let attempt = 0; ; attempt++) {

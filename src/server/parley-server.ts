@@ -155,6 +155,7 @@ export async function startParley(
     methods: [
       { core: coreOf(cores, ChatService.method.send), decode: decodeSendRequest },
       { core: coreOf(cores, ChatService.method.subscribe) },
+      { core: coreOf(cores, ChatService.method.feed) },
       { core: coreOf(cores, ChatService.method.echo), decode: decodeEchoRequest },
     ],
     policies,

@@ -29,6 +29,7 @@ import { listenerLimits } from "./listener/index.js";
 import { withNoSniff } from "./no-sniff.js";
 import { listenOnePort } from "./one-port.js";
 import { routes } from "./routes.js";
+import { sseFeedRoute } from "./sse/sse-feed.js";
 import { sseRoute } from "./sse/sse-gateway.js";
 import { webAppFiles } from "./web/static-files.js";
 import { WS_DEFAULTS, type WsLimits } from "./websocket/ws-defaults.js";
@@ -142,6 +143,10 @@ export async function startParley(
     fallback: fallbackRouter([
       { matches: (path) => path === HEALTHZ_PATH, handle: healthzFallback(state) },
       sseRoute(coreOf(cores, ChatService.method.subscribe), {
+        shutdownSignal: shutdown.signal,
+        policies,
+      }),
+      sseFeedRoute(coreOf(cores, ChatService.method.feed), {
         shutdownSignal: shutdown.signal,
         policies,
       }),

@@ -109,6 +109,8 @@ export class FeedStream implements Beating {
 
   private async begin(): Promise<void> {
     const { log } = this.deps;
+    // On Redis, changes come over pub/sub: read only once it carries them.
+    await log.people.watching?.();
     const all = await log.people.memberships(this.start.user);
     const memberships = all.filter((m) => this.start.allows(m.room));
     const states = await Promise.all(memberships.map((m) => readRoomState(log, m.room)));

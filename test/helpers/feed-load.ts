@@ -15,7 +15,7 @@ const REFUSALS = [
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Post `perRoom` messages to each room, the rooms at once, each message with
+ * Post messages `from` to `perRoom - 1` to each room, the rooms at once, each message with
  * its own client id; a failed Send is retried with the same id on whatever
  * `target()` gives then (a restarted server, another node), so each message
  * is stored once. `onSent` counts the Sends that returned.
@@ -26,11 +26,13 @@ export async function postToRooms(
   target: () => ChatClient,
   token: string,
   onSent: () => void = () => {},
+  /** The index of the first message (messages before it were posted by an earlier call). */
+  from = 0,
 ): Promise<void> {
   const headers = { authorization: `Bearer ${token}` };
   await Promise.all(
     rooms.map(async (room) => {
-      for (let i = 0; i < perRoom; i++) {
+      for (let i = from; i < perRoom; i++) {
         for (let attempt = 0; ; attempt++) {
           try {
             await target().send(

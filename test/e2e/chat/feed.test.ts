@@ -1,9 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ResumeErrorSchema } from "../../../gen/chat/v1/chat_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { FeedRequestSchema, ResumeErrorSchema } from "../../../gen/chat/v1/chat_pb.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { FeedReader, feedMessages, messageCount } from "../../helpers/feed-reader.js";
+import { stalledStream } from "../../helpers/stalled-subscriber.js";
 import { range } from "../../helpers/streams.js";
 import { chatClient, startTestServer, type TransportName } from "../../helpers/test-server.js";
 
@@ -270,5 +272,67 @@ describe("Feed refusals that need a server of their own", () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe("a feed whose reader stops reading", () => {
+  it("is cut off with RESOURCE_EXHAUSTED at the queue cap, told to resume with its cursor, and loses nothing", async () => {
+    const server = await startTestServer({
+      auth: GUEST,
+      queueEvents: 1000,
+      queueBytes: 64 * 1024,
+      slowGraceMs: 600_000,
+    });
+    try {
+      const client = chatClient(server.url, "grpc-h2");
+      const ann = (await client.login({ name: "ann" })).token;
+      const zed = (await client.login({ name: "zed" })).token;
+      await server.log.people.join("ann", "busy", 0, 1000);
+      const auth = { authorization: `Bearer ${ann}` };
+      // Reads the first response (ready, with the cursor at the start), then nothing.
+      const stalled = await stalledStream(
+        server.url,
+        "Feed",
+        toBinary(FeedRequestSchema, create(FeedRequestSchema, {})),
+        auth,
+      );
+      const start = new FeedReader(client, ann);
+      await start.until((e) => e.length >= 1);
+      start.close();
+      // 1 MiB of messages: past the hard cap (256 KiB) and what the HTTP/2
+      // windows and socket buffers hold (a few hundred KiB), so the feed is cut.
+      const text = "z".repeat(500);
+      const sent = 2000;
+      for (let i = 0; i < sent; i += 25) {
+        await Promise.all(range(1, 25).map(() => client.send({ room: "busy", text }, bearer(zed))));
+      }
+      const rest = await stalled.readRest();
+      expect(rest.status).toBe(String(Code.ResourceExhausted));
+      expect(decodeURIComponent(rest.message ?? "")).toMatch(
+        /^feed too slow: in room "busy", subscriber too slow: \d+ bytes unread, over the cap of 262144; resume with the last cursor received$/,
+      );
+      // Resuming from where it started loses nothing.
+      const again = new FeedReader(client, ann, start.cursor);
+      await again.until((e) => messageCount(e) >= sent);
+      again.close();
+      expect(seqsByRoom(again.events).busy).toEqual(range(1, sent));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("a feed open when the server shuts down", () => {
+  it("ends with UNAVAILABLE", async () => {
+    const server = await startTestServer({ auth: GUEST });
+    const client = chatClient(server.url, "connect-h2");
+    const ann = (await client.login({ name: "ann" })).token;
+    await server.log.people.join("ann", "r1", 0, 1000);
+    const feed = new FeedReader(client, ann);
+    await feed.until((e) => e.length >= 1);
+    const stopping = server.stop();
+    const e = await failure(feed.until(() => false));
+    await stopping;
+    expect(e.code).toBe(Code.Unavailable);
   });
 });

@@ -10,6 +10,7 @@ import type { RoomHub } from "../rooms/room-hub.js";
 import type { MessageLog } from "../store/message-log.js";
 import { chatCore } from "./chat-stream.js";
 import { echoCore } from "./echo.js";
+import { feedCore } from "./feed.js";
 import { readHistory } from "./history.js";
 import { runListener } from "./listener-stream.js";
 import { loginCore } from "./login.js";
@@ -46,6 +47,7 @@ export function chatCores(
     },
     ...presenceCores(hub, log, gate),
     loginCore(options.guests, options.authMode ?? "off"),
+    feedCore(hub, log, gate),
   ];
 }
 

@@ -16,6 +16,7 @@ const NEEDS: Record<string, Access | "token" | "public"> = {
   ListMembers: "read",
   // Chat's posts are checked for chat:write as they come.
   Chat: "read",
+  Feed: "read",
   // Touches no room, but is not for anonymous load.
   Echo: "token",
   Login: "public",

@@ -10,7 +10,8 @@ export interface ResumePoint {
   epoch: string;
 }
 
-function resumeError(message: string, code: Code, head: RoomHead): ConnectError {
+/** A resume refusal with its ResumeError detail (the room's range). */
+export function resumeError(message: string, code: Code, head: RoomHead): ConnectError {
   return new ConnectError(message, code, undefined, [
     {
       desc: ResumeErrorSchema,

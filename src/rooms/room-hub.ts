@@ -63,7 +63,7 @@ export class RoomHub {
   /** True when `author` is subscribed to any room in this process now (a guest name in use). */
   hasMember(author: string): boolean {
     for (const room of this.rooms.values()) {
-      if (room.members().some((m) => m.author === author)) return true;
+      if (room.memberCount > 0 && room.members().some((m) => m.author === author)) return true;
     }
     return false;
   }
@@ -115,6 +115,11 @@ export class RoomHub {
    */
   feed(room: string, request: StreamRequest, signal: AbortSignal, sink: EventSink): void {
     feedRoom(() => this.room(room), this.log, request, this.options, signal, sink);
+  }
+
+  /** How long a stream may stay idle before it gets a heartbeat (ms). */
+  get heartbeatMs(): number {
+    return this.options.heartbeatMs;
   }
 
   /** Stop the heartbeat timer. Streams end through their abort signals. */

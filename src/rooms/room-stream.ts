@@ -13,6 +13,8 @@ const REPLAY_PAGE = 500;
 export interface StreamRequest extends ResumePoint {
   /** Display name announced in join and leave events ("" for anonymous). */
   author: string;
+  /** Follow the room without being a member of it (see Subscription.silent). */
+  silent?: boolean;
 }
 
 /** Where a feed delivers: the response side of one subscriber's stream. */
@@ -54,7 +56,7 @@ export function feedRoom(
   // subscribers is released, so one fetched earlier could be stale by now.
   const room = openRoom();
   const memberId = limits.newMemberId?.() ?? randomBytes(6).toString("base64url");
-  const sub = new Subscription(memberId, request.author, limits);
+  const sub = new Subscription(memberId, request.author, limits, request.silent === true);
   // A subscriber cut off while its stream waits (on a sink that never
   // drains, or in the history replay) leaves the room at once: it is no
   // longer listed as a member, and its stream ends with the reason.
@@ -158,7 +160,11 @@ export function feedRoom(
   void (async () => {
     try {
       // The other processes' members (Redis) are read while the head is.
-      const [head] = await Promise.all([log.head(room.name), room.membersKnown()]);
+      // A silent follower lists no members, so it need not wait for them.
+      const [head] = await Promise.all([
+        log.head(room.name),
+        request.silent === true ? undefined : room.membersKnown(),
+      ]);
       const refusal = checkResume(room.name, request, head);
       if (refusal) throw refusal;
       room.noteLastSeq(head.lastSeq);

@@ -24,6 +24,8 @@ export interface Member {
  */
 export class Room {
   private readonly subscribers = new Set<Subscription>();
+  /** How many of the subscribers are silent (feeds): they are never members. */
+  private silentCount = 0;
   /** Publication follows call order, which is seq order: each append waits for the one before it. */
   private publishTail: Promise<unknown> = Promise.resolve();
   private appendsInFlight = 0;
@@ -59,23 +61,29 @@ export class Room {
     });
   }
 
-  /** Start delivering live events to a subscription and announce it to the others. */
+  /** Start delivering live events to a subscription and announce it to the others (unless silent). */
   attach(sub: Subscription): void {
     this.subscribers.add(sub);
+    // A silent follower still needs the other processes' messages (Redis).
     if (this.subscribers.size === 1) this.relay ??= relayOtherNodes(this, this.log);
+    if (sub.silent) {
+      this.silentCount++;
+      return;
+    }
     this.relay?.joined(sub.memberId, sub.author);
     this.publish(joinEvent(sub.memberId, sub.author));
   }
 
-  /** Stop delivering to a subscription and announce that it left. */
+  /** Stop delivering to a subscription and announce that it left (unless silent). */
   detach(sub: Subscription): void {
     if (!this.subscribers.delete(sub)) return;
-    this.relay?.left(sub.memberId);
+    if (sub.silent) this.silentCount--;
+    else this.relay?.left(sub.memberId);
     if (this.subscribers.size === 0) {
       this.relay?.stop();
       this.relay = undefined;
     }
-    this.publish(leaveEvent(sub.memberId, sub.author));
+    if (!sub.silent) this.publish(leaveEvent(sub.memberId, sub.author));
     this.releaseIfIdle();
   }
 
@@ -97,7 +105,10 @@ export class Room {
    * those on other processes sharing the store (Redis), as this one knows them.
    */
   members(): Member[] {
-    const local = Array.from(this.subscribers, (s) => ({ memberId: s.memberId, author: s.author }));
+    const local: Member[] = [];
+    for (const s of this.subscribers) {
+      if (!s.silent) local.push({ memberId: s.memberId, author: s.author });
+    }
     return this.relay ? local.concat(this.relay.members()) : local;
   }
 
@@ -116,9 +127,9 @@ export class Room {
     clearTimeout(timer);
   }
 
-  /** How many subscriptions the room has in this process now. */
+  /** How many subscriptions the room has in this process now (silent followers are not members). */
   get memberCount(): number {
-    return this.subscribers.size;
+    return this.subscribers.size - this.silentCount;
   }
 
   /** Visit every subscription (for heartbeats). */

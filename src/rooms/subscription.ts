@@ -74,6 +74,12 @@ export class Subscription {
     readonly memberId: string,
     readonly author: string,
     private readonly limits: QueueLimits,
+    /**
+     * A follower that is no member (a user's feed following one of its
+     * rooms): it gets the room's events but is never announced, listed or
+     * counted as subscribed.
+     */
+    readonly silent = false,
   ) {
     this.graceMs = limits.graceMs ?? DEFAULT_GRACE_MS;
     this.hardCapBytes = limits.maxBytes * HARD_CAP_FACTOR;

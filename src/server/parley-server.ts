@@ -29,6 +29,7 @@ import { listenerLimits } from "./listener/index.js";
 import { withNoSniff } from "./no-sniff.js";
 import { listenOnePort } from "./one-port.js";
 import { routes } from "./routes.js";
+import { sseFeedRoute } from "./sse/sse-feed.js";
 import { sseRoute } from "./sse/sse-gateway.js";
 import { webAppFiles } from "./web/static-files.js";
 import { WS_DEFAULTS, type WsLimits } from "./websocket/ws-defaults.js";
@@ -145,6 +146,10 @@ export async function startParley(
         shutdownSignal: shutdown.signal,
         policies,
       }),
+      sseFeedRoute(coreOf(cores, ChatService.method.feed), {
+        shutdownSignal: shutdown.signal,
+        policies,
+      }),
       { matches: () => true, handle: webAppFiles(config.webDir) },
     ]),
     policies,
@@ -155,6 +160,7 @@ export async function startParley(
     methods: [
       { core: coreOf(cores, ChatService.method.send), decode: decodeSendRequest },
       { core: coreOf(cores, ChatService.method.subscribe) },
+      { core: coreOf(cores, ChatService.method.feed) },
       { core: coreOf(cores, ChatService.method.echo), decode: decodeEchoRequest },
     ],
     policies,

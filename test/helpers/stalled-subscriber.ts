@@ -16,16 +16,30 @@ export interface StalledSubscriber {
  * server's writes to it back up, as with a client that hangs. `headers` are
  * sent with the request (an authorization header, say).
  */
-export async function stalledSubscriber(
+export function stalledSubscriber(
   baseUrl: string,
   room: string,
   author: string,
   headers: Record<string, string> = {},
 ): Promise<StalledSubscriber> {
+  const request = toBinary(
+    SubscribeRequestSchema,
+    create(SubscribeRequestSchema, { room, author }),
+  );
+  return stalledStream(baseUrl, "Subscribe", request, headers);
+}
+
+/** As stalledSubscriber, for any server-streaming ChatService method and request bytes. */
+export async function stalledStream(
+  baseUrl: string,
+  method: string,
+  request: Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<StalledSubscriber> {
   const session = http2.connect(baseUrl);
   const stream = session.request({
     ":method": "POST",
-    ":path": "/chat.v1.ChatService/Subscribe",
+    ":path": `/chat.v1.ChatService/${method}`,
     "content-type": "application/grpc",
     te: "trailers",
     ...headers,
@@ -34,9 +48,7 @@ export async function stalledSubscriber(
   stream.on("trailers", (t) => {
     trailers = t;
   });
-  stream.end(
-    frame(toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { room, author }))),
-  );
+  stream.end(frame(request));
   let bytes = 0;
   await new Promise<void>((resolve, reject) => {
     stream.once("error", reject);

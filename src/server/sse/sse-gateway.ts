@@ -1,3 +1,4 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import Negotiator from "negotiator";
@@ -51,41 +52,24 @@ export function sseRoute(
       if (!match?.[1]) {
         return fail(res, 404, "not_found", "no such path; room events are at /rooms/{room}/events");
       }
-      if (req.method !== "GET") {
-        return fail(
-          res,
-          405,
-          "unimplemented",
-          `/rooms/{room}/events answers GET, not ${req.method}`,
-          {
-            allow: "GET",
-          },
-        );
-      }
-      if (!new Negotiator(req).mediaType([EVENT_STREAM])) {
-        return fail(
-          res,
-          406,
-          "invalid_argument",
-          `/rooms/{room}/events sends ${EVENT_STREAM}, which this request's Accept header (${req.headers.accept}) does not accept`,
-        );
-      }
-      const call = callInfo(req, url);
+      if (!acceptable(req, res, "/rooms/{room}/events")) return;
+      const call = callInfo(req, url, ChatService.method.subscribe);
       admit(
         options.policies,
         call,
-        () => stream(subscribe, options, call, match[1] as string, url, req, res),
+        () => subscribeStream(subscribe, options, call, match[1] as string, url, req, res),
         (refusal) => failWith(res, callError(refusal)),
       );
     },
   };
 }
 
-type Req = Parameters<NodeHandlerFn>[0];
-type Res = Parameters<NodeHandlerFn>[1];
+/** The request and response of a fallback route. */
+export type Req = Parameters<NodeHandlerFn>[0];
+export type Res = Parameters<NodeHandlerFn>[1];
 
-/** Serve one stream; settles when it is over (rejected with the error it ended with). */
-function stream(
+/** Serve one Subscribe stream; settles when it is over (rejected with the error it ended with). */
+function subscribeStream(
   subscribe: ServerStreamCore<SubscribeFields, SubscribeResponse>,
   options: SseOptions,
   call: CallInfo,
@@ -94,27 +78,50 @@ function stream(
   req: Req,
   res: Res,
 ): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let request: SubscribeFields;
-    let sinceSeq: number | undefined;
-    try {
-      sinceSeq = resumePoint(req.headers["last-event-id"], url.searchParams.get("since"));
-      request = {
-        room: decodeURIComponent(roomPart),
-        sinceSeq: sinceSeq === undefined ? undefined : BigInt(sinceSeq),
-        epoch: url.searchParams.get("epoch") ?? "",
-        author: url.searchParams.get("author") ?? "",
-      };
-    } catch (error) {
-      const e = ConnectError.from(error, Code.InvalidArgument);
-      failWith(res, e);
-      reject(e);
-      return;
+  let request: SubscribeFields;
+  let sinceSeq: number | undefined;
+  try {
+    sinceSeq = resumePoint(req.headers["last-event-id"], url.searchParams.get("since"));
+    request = {
+      room: decodeURIComponent(roomPart),
+      sinceSeq: sinceSeq === undefined ? undefined : BigInt(sinceSeq),
+      epoch: url.searchParams.get("epoch") ?? "",
+      author: url.searchParams.get("author") ?? "",
+    };
+  } catch (error) {
+    const e = ConnectError.from(error, Code.InvalidArgument);
+    failWith(res, e);
+    return Promise.reject(e);
+  }
+  let readyId = sinceSeq;
+  return serveStream(subscribe, request, options, call, res, (response) => {
+    let out = "";
+    for (const event of response.events) {
+      if (event.event.case === "ready") readyId ??= Number(event.event.value.lastSeq);
+      if (event.event.case === "heartbeat") out += keepAliveFrame(event.event.value.lastSeq);
+      else out += eventFrame(event, readyId) ?? "";
     }
+    return out;
+  });
+}
+
+/**
+ * Serve one server-streaming core as SSE: each response becomes the frames
+ * `frames` writes. Settles when the stream is over (rejected with the error
+ * it ended with).
+ */
+export function serveStream<I, O>(
+  core: ServerStreamCore<I, O>,
+  request: I,
+  options: SseOptions,
+  call: CallInfo,
+  res: Res,
+  frames: (response: O) => string,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     // Aborted when the client goes away or the server shuts down.
     const stop = new CallSignal(options.shutdownSignal);
     res.once("close", () => stop.clientGone());
-    let readyId = sinceSeq;
     let ended = false;
     const end = (reason?: unknown) => {
       if (ended) return;
@@ -130,7 +137,7 @@ function stream(
       else reject(error);
     };
     try {
-      subscribe.start(
+      core.start(
         request,
         { call, signal: stop.signal },
         {
@@ -149,12 +156,7 @@ function stream(
               });
               out = retryFrame(options.retryMs ?? 1000);
             }
-            for (const event of toMessage(response).events) {
-              if (event.event.case === "ready") readyId ??= Number(event.event.value.lastSeq);
-              if (event.event.case === "heartbeat")
-                out += keepAliveFrame(event.event.value.lastSeq);
-              else out += eventFrame(event, readyId) ?? "";
-            }
+            out += frames(toMessage(response));
             return out === "" || res.write(out);
           },
           drained() {
@@ -178,7 +180,29 @@ function stream(
   });
 }
 
-function callInfo(req: Req, url: URL): CallInfo {
+/**
+ * Answer 405 unless GET, 406 unless the request accepts text/event-stream;
+ * true when the request may go on. `path` names the endpoint in the refusal.
+ */
+export function acceptable(req: Req, res: Res, path: string): boolean {
+  if (req.method !== "GET") {
+    fail(res, 405, "unimplemented", `${path} answers GET, not ${req.method}`, { allow: "GET" });
+    return false;
+  }
+  if (!new Negotiator(req).mediaType([EVENT_STREAM])) {
+    fail(
+      res,
+      406,
+      "invalid_argument",
+      `${path} sends ${EVENT_STREAM}, which this request's Accept header (${req.headers.accept}) does not accept`,
+    );
+    return false;
+  }
+  return true;
+}
+
+/** The call of an SSE request for `method`, with `?token=` as its bearer token. */
+export function callInfo(req: Req, url: URL, method: DescMethod): CallInfo {
   // EventSource cannot set headers, so a token may come as ?token= instead
   // (the request log never writes URLs, so it stays out of the logs).
   const queryToken = url.searchParams.get("token");
@@ -190,7 +214,7 @@ function callInfo(req: Req, url: URL): CallInfo {
     return headerValue(value);
   };
   return callInfoOf({
-    method: ChatService.method.subscribe,
+    method,
     protocol: "sse",
     encoding: "json",
     adapter: "sse",
@@ -220,12 +244,13 @@ function seq(field: string, value: string): number {
 }
 
 /** A refusal before the stream started, as an HTTP error with Connect's JSON error body. */
-function failWith(res: Res, error: ConnectError): void {
+export function failWith(res: Res, error: ConnectError): void {
   if (res.headersSent || res.destroyed) return;
   fail(res, codeToHttpStatus(error.code), codeToString(error.code), error.rawMessage);
 }
 
-function fail(res: Res, status: number, code: string, message: string, headers = {}): void {
+/** An HTTP error with Connect's JSON error body. */
+export function fail(res: Res, status: number, code: string, message: string, headers = {}): void {
   res.writeHead(status, {
     "content-type": "application/json",
     "cache-control": "no-store",

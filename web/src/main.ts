@@ -1,14 +1,16 @@
 import "./styles.css";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isConversationId } from "../../src/limits.js";
 import { authInterceptor } from "./auth-interceptor.js";
 import { type AuthMode, modeWithoutGuests } from "./auth-mode.js";
 import { AuthSession, type SessionEnd } from "./auth-session.js";
 import { ConnectionIndicator } from "./connection-status.js";
 import { avatar, byId, h } from "./dom.js";
 import { MembersPanel } from "./members-panel.js";
+import { conversationName } from "./my-rooms.js";
 import { roomProblem } from "./names.js";
 import { PageLink } from "./page-link.js";
-import { RoomFollows } from "./room-follows.js";
+import { PersonRooms } from "./person-rooms.js";
 import { RoomPicker } from "./room-picker.js";
 import { RoomView } from "./room-view.js";
 import { RttProbe } from "./rtt-probe.js";
@@ -17,13 +19,15 @@ import { savedName, saveName } from "./saved-name.js";
 import { savedToken } from "./saved-token.js";
 import { problemCard, sessionEndedCard, tokenCard } from "./session-cards.js";
 import { readClaims } from "./token-claims.js";
-import { UnreadCounts } from "./unread-counts.js";
 import { welcomeCard } from "./welcome-card.js";
 
 /**
  * The page: top bar, room list, the open room, its members. The room is in
- * the URL's hash (#lobby), so a link opens it; the display name (and, where
- * the server checks tokens, the token) is kept in this browser.
+ * the URL's hash (#lobby, or a conversation's #dm.… id), so a link opens it;
+ * the display name (and, where the server checks tokens, the token) is kept
+ * in this browser. Where the server knows who you are, your rooms and
+ * conversations come from your feed (person-rooms.ts), with unread counts
+ * beside them and their total in the tab's title.
  */
 const DEFAULT_ROOM = "lobby";
 
@@ -43,10 +47,11 @@ const membersCount = byId("members-toggle-count");
 let me = "";
 let members: MembersPanel | undefined;
 let view: RoomView | undefined;
-/** Signed in: unread counts, followed rooms and the round-trip probe (the last two on the WebSocket). */
-let unread: UnreadCounts | undefined;
-let follows: RoomFollows | undefined;
+/** Signed in: your rooms and conversations (with --auth guest or jwt), and the round-trip probe (on the WebSocket). */
+let person: PersonRooms | undefined;
 let rtt: RttProbe | undefined;
+/** The room or conversation in the URL. */
+let current = "";
 
 // Rooms are listed once there is someone to list them for: before that, ListRooms would be refused.
 const picker = new RoomPicker(
@@ -68,33 +73,77 @@ function openRoom(): void {
   if (session.mode === undefined) return; // start() opens it once the mode is known
   closeView();
   const room = roomFromHash();
-  document.title = `#${room} — Parley`;
-  title.replaceChildren(h("span", { class: "hash", text: "#" }), room);
-  picker.setCurrent(room);
+  const conversation = isConversationId(room);
+  current = room;
+  renderTitle();
+  // A conversation is never listed with the rooms (only in its participants' Conversations).
+  picker.setCurrent(conversation ? "" : room);
   if (me === "") {
     if (session.mode === "jwt") askToken();
     else askName(savedName() ?? "");
     return;
   }
-  members = new MembersPanel(byId("members"), me, (n) => {
-    membersCount.textContent = String(n);
-  });
-  unread?.open(room);
-  follows?.set(unread?.followed() ?? []);
+  const people = person;
+  members = new MembersPanel(
+    byId("members"),
+    me,
+    (n) => {
+      membersCount.textContent = String(n);
+    },
+    people && ((name) => void messagePerson(name)),
+  );
+  people?.open(room);
   view = new RoomView(room, {
     link,
     me,
     members,
     onStatus: (s) => status.update(s),
     onActivity: () => picker.refreshSoon(),
-    onMembers: (n) => picker.setLive(n),
+    onMembers: (n) => {
+      if (!conversation) picker.setLive(n);
+    },
     onLastMessage: (seq, at) => {
-      picker.setLastMessage(seq, at);
-      unread?.read(room, seq);
+      if (!conversation) picker.setLastMessage(seq, at);
+      people?.shown(room, seq);
     },
   });
   chat.replaceChildren(view.el);
   view.focus();
+}
+
+/** The header and the tab's title: the room (or the conversation's people), after the unread total. */
+function renderTitle(): void {
+  const participants = person?.rooms.get(current)?.participants ?? [];
+  if (isConversationId(current)) {
+    const name = participants.length > 0 ? conversationName(participants, me) : "Conversation";
+    title.replaceChildren(h("span", { class: "hash", text: "@" }), name);
+    document.title = `${unreadPrefix()}${name} — Parley`;
+  } else {
+    title.replaceChildren(h("span", { class: "hash", text: "#" }), current);
+    document.title = `${unreadPrefix()}#${current} — Parley`;
+  }
+}
+
+/** "(3) " while 3 messages wait unread in your rooms and conversations; "" when none do. */
+function unreadPrefix(): string {
+  const n = person?.total() ?? 0;
+  return n > 0 ? `(${n}) ` : "";
+}
+
+/** "message" beside a member: open the conversation with them (the same one each time) and show it. */
+async function messagePerson(name: string): Promise<void> {
+  try {
+    const answer = await api.rpc.openConversation({ participants: [name] });
+    const conversation = answer.conversation;
+    if (conversation === undefined) return;
+    person?.rooms.add(conversation);
+    location.hash = conversation.room;
+    closeDrawers();
+  } catch (error) {
+    view?.notice(
+      `Could not open a conversation with ${name}: ${ConnectError.from(error).rawMessage}`,
+    );
+  }
 }
 
 function closeView(): void {
@@ -119,35 +168,49 @@ function enter(name: string): void {
 }
 
 /**
- * Signed in as `name`: count unread messages per room, and once the link is
- * decided, over the WebSocket, follow the rooms opened before and measure
- * the round trip (over fetch, the counts come from ListRooms alone).
+ * Signed in as `name`: where the server knows people (not --auth off),
+ * follow your feed for your rooms, conversations and unread counts; once the
+ * link is decided, over the WebSocket, measure the round trip.
  */
 function startLive(name: string): void {
   stopLive();
-  const counts = new UnreadCounts(name, () => picker.redraw());
-  unread = counts;
-  picker.unread = (room) => counts.count(room);
-  picker.liveSeq = (room) => counts.latestSeq(room);
-  picker.onRooms = (rooms) => {
-    for (const r of rooms) counts.seen(r.room, r.lastSeq);
-  };
+  if (session.mode !== "off") {
+    const people = new PersonRooms(api, name, {
+      pick: (room) => {
+        location.hash = room;
+        closeDrawers();
+      },
+      onChange: () => {
+        picker.redraw();
+        renderTitle();
+      },
+    });
+    person = people;
+    picker.othersSection.before(people.conversations.el);
+    picker.unread = (room) => people.unread(room);
+    picker.liveSeq = (room) => people.rooms.get(room)?.lastSeq;
+    picker.mine = () =>
+      people.rooms.known
+        ? new Set(people.rooms.all().flatMap((m) => (m.participants.length > 0 ? [] : [m.room])))
+        : undefined;
+  }
+  const started = person;
   void link.decide().then((mode) => {
     status.setWay(mode);
-    if (mode !== "websocket" || unread !== counts) return;
-    follows = new RoomFollows(api, (room, seq) => counts.seen(room, seq));
-    follows.set(counts.followed());
+    if (mode !== "websocket" || person !== started || me !== name) return;
     rtt = new RttProbe(api, (ms) => status.setRtt(ms));
   });
 }
 
 function stopLive(): void {
-  follows?.set([]);
+  person?.close();
   rtt?.stop();
   status.setRtt(undefined);
-  unread = follows = rtt = undefined;
+  person = rtt = undefined;
   picker.unread = () => 0;
   picker.liveSeq = () => undefined;
+  picker.mine = () => undefined;
+  picker.redraw();
 }
 
 /** The welcome card: choose (or change) the display name; a guest logs in with it. */

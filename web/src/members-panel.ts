@@ -5,6 +5,8 @@ import { avatar, h } from "./dom.js";
  * Who is in the room: the member list from Ready, kept current by join and
  * leave events. A person with several tabs is listed once; subscribers with
  * no name (EventSource and curl followers, say) are counted as watching.
+ * Where the page can open conversations (`onMessage`), each other person
+ * has a "message" button that opens the conversation with them.
  */
 export class MembersPanel {
   private readonly members = new Map<string, string>();
@@ -14,6 +16,7 @@ export class MembersPanel {
     private readonly el: HTMLElement,
     private readonly me: string,
     private readonly onCount: (people: number) => void,
+    private readonly onMessage?: (name: string) => void,
   ) {}
 
   /** Replace the list (a new subscription's Ready). */
@@ -60,6 +63,18 @@ export class MembersPanel {
     return false;
   }
 
+  private messageButton(name: string): HTMLElement | null {
+    const onMessage = this.onMessage;
+    if (onMessage === undefined) return null;
+    const button = h("button", {
+      class: "message-button",
+      text: "message",
+      attrs: { type: "button", title: `Message ${name}`, "aria-label": `Message ${name}` },
+    });
+    button.addEventListener("click", () => onMessage(name));
+    return button;
+  }
+
   private render(): void {
     const names = new Set<string>();
     let watching = 0;
@@ -80,6 +95,7 @@ export class MembersPanel {
           h("span", { class: "name", text: name }),
           name === this.me ? h("span", { class: "you", text: "(you)" }) : null,
           h("span", { class: "dot", attrs: { title: "online" } }),
+          name === this.me ? null : this.messageButton(name),
         ),
       );
     }

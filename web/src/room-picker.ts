@@ -4,6 +4,7 @@ import { type RoomSummary, RoomSummarySchema } from "../../gen/chat/v1/chat_pb.j
 import type { ParleyClient } from "../../src/client/parley-client.js";
 import { h } from "./dom.js";
 import { roomProblem } from "./names.js";
+import { unreadBadge } from "./unread-badge.js";
 
 /** How often the list refreshes while the page is visible. */
 const REFRESH_MS = 5000;
@@ -23,13 +24,23 @@ function ago(date: Date): string {
 /**
  * The room list (ListRooms: member counts, last seq, last activity), busiest
  * first, refreshed every few seconds, and a box to join or create a room by
- * name, which tells the naming rule when a name breaks it. The open room's
+ * name, which tells the naming rule when a name breaks it. Where the page
+ * knows the person's rooms (their feed: see `mine`), those are listed under
+ * "Rooms" and the others under "More rooms", to join. The open room's
  * last message comes from its own view (History, then each message), so its
  * entry is never behind what the page shows; an answer to an older ListRooms
  * never replaces a newer one.
  */
 export class RoomPicker {
   private readonly list = h("ul", { class: "room-list" });
+  private readonly others = h("ul", { class: "room-list other-rooms" });
+  /** "More rooms": the rooms the person is not in, when `mine` tells them apart. */
+  readonly othersSection = h(
+    "section",
+    { class: "more-rooms", attrs: { "aria-label": "More rooms" } },
+    h("h2", { class: "section-label", text: "More rooms" }),
+    this.others,
+  );
   private readonly error = h("p", { class: "field-error", attrs: { role: "alert" } });
   private current = "";
   /**
@@ -51,10 +62,14 @@ export class RoomPicker {
   private soon: ReturnType<typeof setTimeout> | undefined;
   /** Unread messages in a room (shown as a badge when above 0). */
   unread: (room: string) => number = () => 0;
-  /** A room's newest seq as heard live (a followed room), when newer than ListRooms said. */
+  /** A room's newest seq as heard live (the person's feed), when newer than ListRooms said. */
   liveSeq: (room: string) => bigint | undefined = () => undefined;
-  /** Each ListRooms answer, as it comes. */
-  onRooms: (rooms: readonly RoomSummary[]) => void = () => undefined;
+  /**
+   * Whether the person is a member of a room (their feed says so), to list
+   * it under "Rooms"; undefined where the page knows no memberships (before
+   * the feed's ready, or with --auth off): every room is listed there then.
+   */
+  mine: () => ReadonlySet<string> | undefined = () => undefined;
 
   /** `canList`: whether ListRooms may be called now (signed in); the list is not asked for before. */
   constructor(
@@ -103,7 +118,9 @@ export class RoomPicker {
       form,
       this.error,
       this.list,
+      this.othersSection,
     );
+    this.othersSection.hidden = true;
     setInterval(() => {
       if (document.visibilityState === "visible") void this.refresh();
     }, REFRESH_MS);
@@ -152,7 +169,6 @@ export class RoomPicker {
       this.shown = asked;
       this.loaded = true;
       this.rooms = page.rooms;
-      this.onRooms(page.rooms);
       this.render();
     } catch {
       // Offline: the connection indicator says so; keep showing the last list.
@@ -175,66 +191,67 @@ export class RoomPicker {
     if (this.current !== "" && !rooms.some((r) => r.room === this.current)) {
       rooms.push(this.withOpenLast(create(RoomSummarySchema, { room: this.current })));
     }
+    const mine = this.mine();
+    // The person's rooms that ListRooms does not list (no messages, nobody there) are theirs still.
+    for (const room of mine ?? []) {
+      if (!rooms.some((r) => r.room === room)) {
+        rooms.push(this.withLiveSeq(create(RoomSummarySchema, { room })));
+      }
+    }
     const activity = (r: RoomSummary) => (r.lastActivity ? Number(r.lastActivity.seconds) : 0);
     rooms.sort(
       (a, b) => count(b) - count(a) || activity(b) - activity(a) || a.room.localeCompare(b.room),
     );
-    this.list.replaceChildren(
-      ...rooms.map((r) => {
-        const pending = joining && r.room === this.current;
-        // Before the list is loaded, the open room's placeholder is not known to be empty.
-        const unknown = !this.loaded && r.room === this.current;
-        const meta =
-          unknown && this.openLast === undefined
-            ? ""
-            : r.lastSeq === 0n
-              ? "no messages yet"
-              : `#${r.lastSeq}${r.lastActivity ? ` · ${ago(timestampDate(r.lastActivity))}` : ""}`;
-        const button = h(
-          "button",
-          {
-            class: "room-link",
-            attrs: {
-              type: "button",
-              "data-room": r.room,
-              "aria-current": String(r.room === this.current),
-              title: `${count(r)} here now, last seq ${r.lastSeq}`,
-            },
+    // The open room is being joined (opening joins it): it belongs with the person's own.
+    const inMine = (r: RoomSummary) =>
+      mine === undefined || r.room === this.current || mine.has(r.room);
+    const entry = (r: RoomSummary) => {
+      const pending = joining && r.room === this.current;
+      // Before the list is loaded, the open room's placeholder is not known to be empty.
+      const unknown = !this.loaded && r.room === this.current;
+      const meta =
+        unknown && this.openLast === undefined
+          ? ""
+          : r.lastSeq === 0n
+            ? "no messages yet"
+            : `#${r.lastSeq}${r.lastActivity ? ` · ${ago(timestampDate(r.lastActivity))}` : ""}`;
+      const button = h(
+        "button",
+        {
+          class: "room-link",
+          attrs: {
+            type: "button",
+            "data-room": r.room,
+            "aria-current": String(r.room === this.current),
+            title: `${count(r)} here now, last seq ${r.lastSeq}`,
           },
-          h("span", { class: "room-name", text: `# ${r.room}` }),
-          this.unreadBadge(r.room),
-          pending
-            ? h("span", { class: "count-badge", text: "…", attrs: { "aria-label": "joining" } })
-            : unknown && typeof live !== "number"
-              ? null
-              : h("span", {
-                  class: count(r) > 0 ? "count-badge live" : "count-badge",
-                  text: String(count(r)),
-                  attrs: { "aria-label": `${count(r)} here now` },
-                }),
-          h("span", { class: "room-meta", text: meta }),
-        );
-        button.addEventListener("click", () => this.pick(r.room));
-        return h("li", {}, button);
-      }),
-    );
+        },
+        h("span", { class: "room-name", text: `# ${r.room}` }),
+        unreadBadge(this.unread(r.room)),
+        pending
+          ? h("span", { class: "count-badge", text: "…", attrs: { "aria-label": "joining" } })
+          : unknown && typeof live !== "number"
+            ? null
+            : h("span", {
+                class: count(r) > 0 ? "count-badge live" : "count-badge",
+                text: String(count(r)),
+                attrs: { "aria-label": `${count(r)} here now` },
+              }),
+        h("span", { class: "room-meta", text: meta }),
+      );
+      button.addEventListener("click", () => this.pick(r.room));
+      return h("li", {}, button);
+    };
+    this.list.replaceChildren(...rooms.filter(inMine).map(entry));
+    const others = rooms.filter((r) => !inMine(r));
+    this.others.replaceChildren(...others.map(entry));
+    this.othersSection.hidden = others.length === 0;
     if (rooms.length === 0 && this.canList()) {
       this.list.replaceChildren(h("li", { class: "empty-hint", text: "No rooms yet: make one." }));
     }
   }
 
-  /** "3 unread" beside a room with messages after the last one read; nothing when none. */
-  private unreadBadge(room: string): HTMLElement | null {
-    const n = this.unread(room);
-    if (n <= 0) return null;
-    return h("span", {
-      class: "unread-badge",
-      text: n > 99 ? "99+" : String(n),
-      attrs: { "aria-label": `${n} unread`, "data-unread": String(n) },
-    });
-  }
-
-  /** `r` with the newest seq a followed room's stream told, when ListRooms has not caught up. */
+  /** `r` with the newest seq the feed told, when ListRooms has not caught up. */
   private withLiveSeq(r: RoomSummary): RoomSummary {
     const seq = this.liveSeq(r.room);
     if (seq === undefined || seq <= r.lastSeq) return r;

@@ -1,9 +1,10 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { RoomEvent } from "../../gen/chat/v1/chat_pb.js";
 import { backoffDelay, sleep } from "../../src/client/backoff.js";
 import { ResumeFailedError } from "../../src/client/resume-failed-error.js";
 import type { SubscriptionStatus } from "../../src/client/resuming-subscribe.js";
+import { isConversationId } from "../../src/limits.js";
 import { newClientMessageId } from "./client-message-id.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
@@ -20,7 +21,7 @@ const PAGE = 50;
 const REJOIN_QUIET_MS = 15_000;
 /**
  * Someone who left and is back within this long did not leave: a reload, or
- * a page moving to another room, which then follows this one (room-follows.ts).
+ * a second tab coming and going.
  */
 const LEAVE_QUIET_MS = 3000;
 
@@ -43,7 +44,9 @@ export interface RoomViewDeps {
  * last seq (so nothing falls between the two): a Chat stream over the page's
  * WebSocket, or Subscribe and Send over fetch (room-feed.ts), kept alive
  * across disconnects: every message exactly once, in order, without
- * reloading the page. Close it to leave the room.
+ * reloading the page. Close it to leave the room. A conversation the person
+ * is not in answers NOT_FOUND, as one that does not exist: the view says
+ * so and shows nothing of it.
  */
 export class RoomView {
   readonly el: HTMLElement;
@@ -88,6 +91,11 @@ export class RoomView {
 
   focus(): void {
     this.composer.focus();
+  }
+
+  /** A line in the room's stream from the page (not a message: nobody else sees it). */
+  notice(text: string): void {
+    this.list.notice(text, "warn");
   }
 
   /** Leave the room: the subscription ends, and the others see us leave. */
@@ -148,6 +156,10 @@ export class RoomView {
         );
       } catch (error) {
         if (this.stop.signal.aborted) return undefined;
+        if (ConnectError.from(error).code === Code.NotFound) {
+          this.notFound();
+          return undefined;
+        }
         const delayMs = backoffDelay(attempt, { initialDelayMs: 250, maxDelayMs: 5000 });
         this.deps.onStatus({
           state: "retrying",
@@ -162,6 +174,25 @@ export class RoomView {
         }
       }
     }
+  }
+
+  /** Nothing to show: the server knows no such conversation for this person. */
+  private notFound(): void {
+    const conversation = isConversationId(this.room);
+    // The server answered: the connection is fine, only the conversation is not there.
+    this.deps.onStatus({ state: "live", epoch: "", lastSeq: undefined });
+    this.el.replaceChildren(
+      h(
+        "div",
+        { class: "not-found", attrs: { role: "alert" } },
+        h("h2", { text: conversation ? "Conversation not found" : "Room not found" }),
+        h("p", {
+          text: conversation
+            ? "There is no such conversation, or you are not in it."
+            : "The server knows no such room.",
+        }),
+      ),
+    );
   }
 
   private onStatus(status: SubscriptionStatus): void {

@@ -28,12 +28,13 @@ export class Composer {
   private readonly button: HTMLButtonElement;
   private typingSentAt = 0;
 
+  /** `label`: the room as people read it ("#lobby", or a conversation's other people). */
   constructor(
-    room: string,
+    label: string,
     private readonly actions: ComposerActions,
   ) {
     this.input = h("textarea", {
-      attrs: { rows: "1", placeholder: `Message #${room}`, "aria-label": `Message #${room}` },
+      attrs: { rows: "1", placeholder: `Message ${label}`, "aria-label": `Message ${label}` },
     });
     this.counter = h("span", { class: "counter", attrs: { "aria-live": "polite" } });
     this.button = h("button", { class: "primary", text: "Send", attrs: { type: "submit" } });

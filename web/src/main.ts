@@ -91,10 +91,12 @@ function openRoom(): void {
       membersCount.textContent = String(n);
     },
     people && ((name) => void messagePerson(name)),
+    conversation ? "In this conversation" : "In this room",
   );
   people?.open(room);
   view = new RoomView(room, {
     link,
+    label: conversation ? (conversationLabel() ?? "this conversation") : `#${room}`,
     me,
     members,
     onStatus: (s) => status.update(s),
@@ -113,15 +115,20 @@ function openRoom(): void {
 
 /** The header and the tab's title: the room (or the conversation's people), after the unread total. */
 function renderTitle(): void {
-  const participants = person?.rooms.get(current)?.participants ?? [];
   if (isConversationId(current)) {
-    const name = participants.length > 0 ? conversationName(participants, me) : "Conversation";
+    const name = conversationLabel() ?? "Conversation";
     title.replaceChildren(h("span", { class: "hash", text: "@" }), name);
     document.title = `${unreadPrefix()}${name} — Parley`;
   } else {
     title.replaceChildren(h("span", { class: "hash", text: "#" }), current);
     document.title = `${unreadPrefix()}#${current} — Parley`;
   }
+}
+
+/** The open conversation's other people ("bo", "bo, cy"), once the page knows them. */
+function conversationLabel(): string | undefined {
+  const participants = person?.rooms.get(current)?.participants ?? [];
+  return participants.length > 0 ? conversationName(participants, me) : undefined;
 }
 
 /** "(3) " while 3 messages wait unread in your rooms and conversations; "" when none do. */

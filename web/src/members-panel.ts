@@ -17,6 +17,8 @@ export class MembersPanel {
     private readonly me: string,
     private readonly onCount: (people: number) => void,
     private readonly onMessage?: (name: string) => void,
+    /** The panel's heading, before the count. */
+    private readonly place = "In this room",
   ) {}
 
   /** Replace the list (a new subscription's Ready). */
@@ -100,7 +102,7 @@ export class MembersPanel {
       );
     }
     this.el.replaceChildren(
-      h("h2", { class: "section-label", text: `In this room — ${sorted.length}` }),
+      h("h2", { class: "section-label", text: `${this.place} — ${sorted.length}` }),
       list,
     );
     if (watching > 0) {

@@ -36,7 +36,8 @@ export class MessageList {
   private unseen = 0;
 
   constructor(
-    private readonly room: string,
+    /** The room as people read it: "#lobby", or a conversation's other people. */
+    private readonly label: string,
     private readonly me: string,
     private readonly loadOlder: (beforeSeq: number) => Promise<OlderPage>,
   ) {
@@ -236,6 +237,6 @@ export class MessageList {
       ? "Loading earlier messages…"
       : this.hasMore
         ? "Scroll up for earlier messages"
-        : `This is the beginning of #${this.room}.`;
+        : `This is the beginning of ${this.label}.`;
   }
 }

@@ -28,6 +28,8 @@ const LEAVE_QUIET_MS = 3000;
 /** What a room view needs from the page around it. */
 export interface RoomViewDeps {
   link: PageLink;
+  /** The room as people read it: "#lobby", or a conversation's other people. */
+  label: string;
   me: string;
   members: MembersPanel;
   onStatus(status: SubscriptionStatus): void;
@@ -68,11 +70,11 @@ export class RoomView {
     private readonly room: string,
     private readonly deps: RoomViewDeps,
   ) {
-    this.list = new MessageList(room, deps.me, (beforeSeq) =>
+    this.list = new MessageList(deps.label, deps.me, (beforeSeq) =>
       deps.link.api.rpc.history({ room, beforeSeq: BigInt(beforeSeq), limit: PAGE }),
     );
     this.typing = new TypingIndicator(deps.me);
-    this.composer = new Composer(room, {
+    this.composer = new Composer(deps.label, {
       send: (text) => this.send(text, newClientMessageId()),
       sendLines: (lines) => void this.sendLines(lines),
       typing: (typing) => {

@@ -198,7 +198,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
           [dm, "2"],
         ]);
       }
-      await tabA.locator("#rooms").screenshot({ path: join(SHOTS, "web-unread.png") });
+      await tabA.locator("#rooms").screenshot({ path: join(SHOTS, "web-sidebar.png") });
 
       // Reading #design in tab A clears it in tab B too.
       await tabA.click('.room-link[data-room="design"]');

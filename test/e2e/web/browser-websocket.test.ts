@@ -20,9 +20,10 @@ import {
 // Issue 18 point 4: the web app over one WebSocket, in Chromium, against a
 // server started as `npm start` starts it. The open room is a Chat stream,
 // the connection indicator shows the round trip measured over Echo, a paste
-// of many lines goes over one Listener stream, and a page following 20
-// rooms (with a live unread count each) holds exactly one WebSocket and no
-// other long-lived connection. Leaves the screenshots the docs show (see SHOTS).
+// of many lines goes over one Listener stream, and a page in 20 rooms (with
+// a live unread count each, from the person's one Feed: issue 20) holds
+// exactly one WebSocket and no other long-lived connection. Leaves the
+// screenshots the docs show (see SHOTS).
 
 const CHROMIUM = chromiumPath();
 const REQUIRED = process.env.CI === "true";
@@ -87,7 +88,8 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(annNet.sockets).toHaveLength(1);
       const socket = firstSocket(annNet);
       expect(socket.url).toBe(`${rig.server.url.replace("http:", "ws:")}/ws`);
-      expect(openCalls(socket)).toEqual({ Chat: 1, Echo: 1 });
+      // And ann's feed (her rooms' unread counts): one stream for all of them.
+      expect(openCalls(socket)).toEqual({ Chat: 1, Echo: 1, Feed: 1 });
       expect([...socket.calls.values()].filter((m) => m === "Send" || m === "Subscribe")).toEqual(
         [],
       );
@@ -124,9 +126,9 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await ann.screenshot({ path: join(SHOTS, "web-paste-summary.png") });
     }, 30_000);
 
-    it("follows 20 rooms with live unread counts over one WebSocket and no other long-lived connection", async () => {
+    it("counts unread in 20 rooms live from one Feed over one WebSocket and no other long-lived connection", async () => {
       for (const room of ROOMS) await seed.send(room, "seed", `welcome to ${room}`);
-      // Opening a room follows it from then on: carol opens each once, then settles in the lobby.
+      // Opening a room joins it (her feed carries it from then on): carol opens each once, then settles in the lobby.
       const carol = await signIn(rig.browser, `${rig.server.url}/#lobby`, "carol");
       for (const room of ROOMS) {
         await carol.evaluate((r) => {
@@ -143,7 +145,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
         .toEqual({
           Chat: 1,
           Echo: 1,
-          Subscribe: 20,
+          Feed: 1,
         });
 
       for (const [room, n] of [
@@ -158,6 +160,14 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await expect.poll(() => badge("topic-07")).toBe("3");
       expect([await badge("topic-03"), await badge("topic-12")]).toEqual(["1", "2"]);
       expect(await carol.locator(".unread-badge").count()).toBe(3);
+      expect(await carol.title()).toBe("(6) #lobby — Parley");
+      // Carol is in none of them now: no room counts her, not even the 20 she belongs to.
+      for (const room of ROOMS) {
+        expect(
+          await carol.textContent(`.room-link[data-room="${room}"] .count-badge`),
+          room,
+        ).toBe("0");
+      }
       await carol.locator("#rooms").screenshot({ path: join(SHOTS, "web-unread.png") });
 
       // Exactly one WebSocket, and every HTTP request (the page, its files, Login) is over.
@@ -171,6 +181,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await carol.click('.room-link[data-room="topic-07"]');
       await carol.waitForSelector("[data-seq='4']");
       await expect.poll(() => carol.locator(".unread-badge").count()).toBe(2);
+      expect(await carol.title()).toBe("(3) #topic-07 — Parley");
       expect(net.sockets).toHaveLength(1);
       await carol.fill(".composer textarea", "Catching up: 3 unread, now read.");
       await carol.press(".composer textarea", "Enter");

@@ -111,6 +111,7 @@ export async function startParley(
   const auth = await openAuth(authConfig, {
     isLiveMember: (name) => hub.hasMember(name),
     guestNames: log.guestNames,
+    people: log.people,
     secretHome: guestSecretHome(config.store),
     logger,
   }).catch(async (error: unknown) => {
@@ -124,6 +125,7 @@ export async function startParley(
     gate: auth.gate,
     guests: auth.guests,
     authMode: authConfig.mode,
+    conversationMaxParticipants: authConfig.conversationMaxParticipants,
   });
   // Every call on every protocol and path passes this chain, in this order.
   // The call metrics come first (when on), so they see every refusal and the whole duration.

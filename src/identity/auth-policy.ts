@@ -22,7 +22,6 @@ const NEEDS: Record<string, Access | "token" | "public"> = {
   OpenConversation: "write",
   // Chat's posts are checked for chat:write as they come.
   Chat: "read",
-  Feed: "read",
   // Touches no room, but is not for anonymous load.
   Echo: "token",
   Login: "public",

@@ -66,10 +66,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(deeNet.requests.filter((r) => r.path === "/healthz")).toHaveLength(1);
       // The room streams over fetch (a Subscribe that stays open), and so does dee's feed.
       const open = deeNet.requests.filter((r) => !r.finished).map((r) => r.path);
-      expect(open.sort()).toEqual([
-        "/chat.v1.ChatService/Feed",
-        "/chat.v1.ChatService/Subscribe",
-      ]);
+      expect(open.sort()).toEqual(["/chat.v1.ChatService/Feed", "/chat.v1.ChatService/Subscribe"]);
     });
 
     it("talks with a page on the WebSocket, both ways, every message once", async () => {

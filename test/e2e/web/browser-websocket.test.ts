@@ -163,10 +163,9 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(await carol.title()).toBe("(6) #lobby — Parley");
       // Carol is in none of them now: no room counts her, not even the 20 she belongs to.
       for (const room of ROOMS) {
-        expect(
-          await carol.textContent(`.room-link[data-room="${room}"] .count-badge`),
-          room,
-        ).toBe("0");
+        expect(await carol.textContent(`.room-link[data-room="${room}"] .count-badge`), room).toBe(
+          "0",
+        );
       }
       await carol.locator("#rooms").screenshot({ path: join(SHOTS, "web-unread.png") });
 

@@ -92,6 +92,14 @@ export interface PeopleStore {
   conversation(id: string): Promise<Conversation | undefined>;
   /** Receive every change until the returned function is called. */
   watch(listener: (change: PeopleChange) => void): () => void;
+  /**
+   * Resolves once every change made from now on, by any process, reaches
+   * watch()'s listeners: engines that share changes over a network (Redis
+   * pub/sub) subscribe first. Absent on engines where watching is live at
+   * once (memory, SQLite). Read state after it resolves, not before, and
+   * nothing falls between the read and the first change watched.
+   */
+  watching?(): Promise<void>;
 }
 
 /** What openConversation did. */

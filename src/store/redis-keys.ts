@@ -65,3 +65,30 @@ export function roomOfChannel(channel: string): string | undefined {
 export function guestNameKey(name: string): string {
   return `parley:guest:{${name}}`;
 }
+
+/**
+ * Hash of one user's memberships (people.ts): room -> "<joinedSeq>
+ * <readSeq> <joinedAtMs>". The name is in base64url inside the hash tag,
+ * since a user name may hold any character, braces included; so each of a
+ * user's steps is one key, one cluster slot.
+ */
+export function peopleKey(user: string): string {
+  return `parley:people:{u:${Buffer.from(user, "utf8").toString("base64url")}}`;
+}
+
+/**
+ * Hash of one conversation: p its participants (a JSON array), at when it
+ * was opened (ms), done "1" once every participant was made a member.
+ * Conversation ids are "dm." and base32: no braces.
+ */
+export function conversationKey(id: string): string {
+  return `parley:conversation:{${id}}`;
+}
+
+/**
+ * The channel every change to memberships and read positions is published
+ * on, as JSON (a PeopleChange), by the script that made it. Plain (not
+ * sharded) pub/sub: on a cluster, PUBLISH reaches the subscribers of every
+ * node, and every node's watchers want every user's changes.
+ */
+export const PEOPLE_CHANNEL = "parley:people:live";

@@ -25,6 +25,8 @@ interface Watched {
  */
 export class RedisLive implements LiveMessages {
   private readonly watched = new Map<string, Watched>();
+  /** Whole-store channels (see listen), by channel. */
+  private readonly listened = new Map<string, (payload: string) => void>();
   private readonly sub: Redis | Cluster;
   private readonly sharded: boolean;
 
@@ -34,6 +36,14 @@ export class RedisLive implements LiveMessages {
     this.sub.on(this.sharded ? "smessage" : "message", (channel: string, payload: string) =>
       this.deliver(channel, payload),
     );
+    // Plain pub/sub (listen), on either kind of target.
+    this.sub.on("message", (channel: string, payload: string) => {
+      const handler = this.listened.get(channel);
+      if (handler === undefined) return;
+      try {
+        handler(payload);
+      } catch {}
+    });
     // After a reconnect: a plain client is "ready" on a fresh connection with
     // no subscriptions; a cluster client has re-created its shard subscriber
     // connections and re-sent their SSUBSCRIBEs without waiting for them.
@@ -42,6 +52,13 @@ export class RedisLive implements LiveMessages {
     this.sub.on(this.sharded ? "subscribersReady" : "ready", () => {
       for (const [channel, w] of this.watched) if (!w.pending) void this.subscribe(channel, w);
     });
+    // A cluster client's plain subscriber connection re-subscribes by itself
+    // when it moves to another node; a plain client's must be told.
+    if (!this.sharded) {
+      this.sub.on("ready", () => {
+        for (const channel of this.listened.keys()) this.sub.subscribe(channel).catch(() => {});
+      });
+    }
     // The store's command connection logs an outage once (RedisLog); this one
     // reconnects on its own, and without a listener ioredis would print
     // every failed attempt to stderr as an unhandled error event.
@@ -74,9 +91,21 @@ export class RedisLive implements LiveMessages {
     };
   }
 
+  /**
+   * Hand every message published with PUBLISH on `channel` to `handler`
+   * until close (on a cluster, a PUBLISH on any node reaches this
+   * connection). Resolves once subscribed. At most once, like every pub/sub:
+   * what is published while the connection is down is lost.
+   */
+  async listen(channel: string, handler: (payload: string) => void): Promise<void> {
+    this.listened.set(channel, handler);
+    await this.sub.subscribe(channel);
+  }
+
   /** Stop listening and close the subscriber connection. */
   close(): void {
     this.watched.clear();
+    this.listened.clear();
     this.sub.disconnect();
   }
 

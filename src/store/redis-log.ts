@@ -4,7 +4,6 @@ import { createLogger, type Logger } from "../logger.js";
 import { countReconnects } from "../metrics/redis-metrics.js";
 import { retryConflict } from "./idempotency.js";
 import { newEpoch, newMessageId } from "./ids.js";
-import { MemoryPeople } from "./memory-people.js";
 import type {
   AppendResult,
   LogOptions,
@@ -21,6 +20,7 @@ import { redisCallError } from "./redis-errors.js";
 import { RedisGuestNames } from "./redis-guest-names.js";
 import { ROOMS_KEY, roomKeys } from "./redis-keys.js";
 import { RedisLive } from "./redis-live.js";
+import { RedisPeople } from "./redis-people.js";
 import { RedisPresence } from "./redis-presence.js";
 import { APPEND_LUA, HEAD_LUA } from "./redis-scripts.js";
 import { connectStore, describeTarget, type RedisTarget } from "./redis-target.js";
@@ -55,8 +55,7 @@ export class RedisLog implements MessageLog {
   readonly live: RedisLive;
   readonly presence: RedisPresence;
   readonly guestNames: RedisGuestNames;
-  // In progress: Redis keys for people replace this (branch people-stores).
-  readonly people = new MemoryPeople();
+  readonly people: RedisPeople;
   private readonly client: Redis | Cluster;
   private readonly where: string;
   private readonly publish: "PUBLISH" | "SPUBLISH";
@@ -80,6 +79,7 @@ export class RedisLog implements MessageLog {
     // Before anything sends a command: an auto-pipeline made earlier would lack it.
     this.guestNames = new RedisGuestNames(this.client, this.where);
     this.live = new RedisLive(options.target, `${name}:live`);
+    this.people = new RedisPeople(this.client, this.live, this.where);
     this.presence = new RedisPresence(
       this.client,
       this.publish,

@@ -4,7 +4,6 @@ import { ConnectError } from "@connectrpc/connect";
 import Database from "better-sqlite3";
 import { retryConflict } from "./idempotency.js";
 import { newEpoch, newMessageId, roomEpoch } from "./ids.js";
-import { MemoryPeople } from "./memory-people.js";
 import type {
   AppendResult,
   LogOptions,
@@ -17,6 +16,7 @@ import type {
 } from "./message-log.js";
 import { SqliteGuestNames } from "./sqlite-guest-names.js";
 import { type OwnerLock, takeOwnerLock } from "./sqlite-owner-lock.js";
+import { SqlitePeople } from "./sqlite-people.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 
 interface PendingAppend {
@@ -62,8 +62,7 @@ export interface SqliteLogOptions extends LogOptions {
  */
 export class SqliteLog implements MessageLog {
   readonly guestNames: SqliteGuestNames;
-  // In progress: SQLite tables for people replace this (branch people-stores).
-  readonly people = new MemoryPeople();
+  readonly people: SqlitePeople;
   private readonly db: Database.Database;
   private readonly ownerLock: OwnerLock | undefined;
   private readonly retention: number;
@@ -111,6 +110,7 @@ export class SqliteLog implements MessageLog {
     }
     this.retention = options.retention;
     this.guestNames = new SqliteGuestNames(this.db);
+    this.people = new SqlitePeople(this.db);
     this.incarnation = (
       this.db.prepare("SELECT value FROM store WHERE key = 'incarnation'").get() as {
         value: string;

@@ -45,3 +45,28 @@ CREATE TABLE IF NOT EXISTS guest_names (
   token_until INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
+
+/**
+ * People (people.ts): one row per membership, keyed by (user, room) so a
+ * user's rooms are one b-tree range already in room order; one row per
+ * conversation, its sorted participants as a JSON array. Messages and their
+ * numbering are untouched: these tables only sit beside them. Created with
+ * IF NOT EXISTS when a store opens, so files written before people existed
+ * gain them on their next open.
+ */
+export const SQLITE_PEOPLE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS memberships (
+  user TEXT NOT NULL,
+  room TEXT NOT NULL,
+  joined_seq INTEGER NOT NULL,
+  read_seq INTEGER NOT NULL,
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (user, room)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS conversations (
+  id TEXT PRIMARY KEY,
+  participants TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;

@@ -172,6 +172,9 @@ export class RedisPeople implements PeopleStore {
     } catch (error) {
       throw redisCallError(error, this.where, `store conversation ${conversation.id}`);
     }
+    // In participant order, as the other engines answer.
+    const rank = (user: string) => stored.participants.indexOf(user);
+    joined.sort((a, b) => rank(a.user) - rank(b.user));
     return { conversation: stored, created, joined };
   }
 

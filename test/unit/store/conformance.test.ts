@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryLog } from "../../../src/store/memory-log.js";
 import type { AppendResult, ReadRange } from "../../../src/store/message-log.js";
@@ -8,6 +9,7 @@ import { SqliteLog } from "../../../src/store/sqlite-log.js";
 import { range } from "../../helpers/streams.js";
 import { describeGuestNames } from "./guest-names-suite.js";
 import { describeMessageLog } from "./message-log-suite.js";
+import { describePeople } from "./people-suite.js";
 
 /** Temp folders made by this file; each test's cleanup removes them. */
 const tempDirs: string[] = [];
@@ -31,6 +33,25 @@ describeMessageLog(
 );
 describeGuestNames("MemoryLog", () => new MemoryLog({ retention: 10 }));
 describeGuestNames("SqliteLog", () => new SqliteLog({ path: tempDbPath(), retention: 10 }));
+describePeople("MemoryLog", () => new MemoryLog({ retention: 10 }));
+{
+  /** The file each SqliteLog the people suite opened is on. */
+  const files = new WeakMap<object, string>();
+  const openFile = (path: string) => {
+    const log = new SqliteLog({ path, retention: 10 });
+    files.set(log, path);
+    return log;
+  };
+  describePeople("SqliteLog", () => openFile(tempDbPath()), {
+    // Close it and open its file again: what a restart finds.
+    again: async (log) => {
+      const path = files.get(log);
+      if (path === undefined) throw new Error("not a store this suite opened");
+      await log.close();
+      return openFile(path);
+    },
+  });
+}
 
 const ALL: ReadRange = { afterSeq: 0, beforeSeq: 0, limit: 100_000, newest: false };
 
@@ -117,6 +138,31 @@ describe("SqliteLog durability", () => {
     const second = openAt(path);
     expect(await second.guestNames.claim({ ...ask, shownKeyHash: "" })).toBe("held");
     expect(await second.guestNames.claim({ ...ask, shownKeyHash: "k-ann" })).toBe("reclaimed");
+  });
+
+  it("adds the people tables to a file made before them, keeping its messages and numbering", async () => {
+    const path = tempDbPath();
+    const first = openAt(path);
+    const sent = [];
+    for (const i of range(1, 3))
+      sent.push(await first.append("alpha", { author: "ann", text: `${i}`, clientMessageId: "" }));
+    const head = await first.head("alpha");
+    await first.close();
+    // What a file written before people existed holds: no people tables.
+    const old = new Database(path);
+    old.exec("DROP TABLE memberships; DROP TABLE conversations");
+    old.close();
+
+    const second = openAt(path);
+    expect(await second.read("alpha", ALL)).toEqual(sent.map((r) => r.message));
+    expect(await second.people.memberships("ann")).toEqual([]);
+    expect(await second.people.join("ann", "alpha", head.lastSeq, 10)).toMatchObject({
+      created: true,
+      membership: { room: "alpha", joinedSeq: 3, readSeq: 3 },
+    });
+    const next = await second.append("alpha", { author: "ann", text: "4", clientMessageId: "" });
+    expect(next.message.seq).toBe(4);
+    expect(await second.head("alpha")).toEqual({ ...head, lastSeq: 4 });
   });
 
   it("keeps the retained window across reopen", async () => {

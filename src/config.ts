@@ -4,6 +4,7 @@ import { addAuthOptions, authConfigFrom } from "./identity/auth-options.js";
 import { DEFAULT_GRACE_MS, HARD_CAP_FACTOR } from "./rooms/subscription.js";
 import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_RESETS_PER_ADDRESS,
   LISTENER_DEFAULTS,
 } from "./server/listener/defaults.js";
 import type { ListenerLimits } from "./server/listener/types.js";
@@ -250,6 +251,15 @@ function serverOptions(name: string): Command {
     )
     .addOption(
       new Option(
+        "--max-resets-per-address <n>",
+        "HTTP/2 streams one client address may reset per 10 s, over all its connections; past it GOAWAY and 10 s of refusals (0: no limit)",
+      )
+        .env("PARLEY_MAX_RESETS_PER_ADDRESS")
+        .default(DEFAULT_MAX_RESETS_PER_ADDRESS)
+        .argParser(integer("--max-resets-per-address", 0, 10_000_000)),
+    )
+    .addOption(
+      new Option(
         "--ws-max-calls <n>",
         "WebSocket: open calls on one socket; one more is refused RESOURCE_EXHAUSTED",
       )
@@ -362,6 +372,7 @@ export function configFrom(cmd: Command): Config {
     maxStreamsPerConnection: o.maxStreamsPerConnection,
     maxConnections: o.maxConnections,
     maxConnectionsPerAddress: o.maxConnectionsPerAddress,
+    maxResetsPerAddress: o.maxResetsPerAddress,
     ws: {
       maxCallsPerSocket: o.wsMaxCalls,
       maxSocketsPerAddress: o.wsMaxSocketsPerAddress,

@@ -4,6 +4,7 @@ import { ChatService } from "../../gen/chat/v1/chat_pb.js";
 import { invertedRanges, oversizeSends, sendBursts, unknownRoomReads } from "./abuse-calls.js";
 import { type FloodSpec, floodsInProcess } from "./abuse-caps.js";
 import { endlessGrpcBodies, neverReadingSubscribers, streamsFlood } from "./abuse-h2.js";
+import { rapidResetInProcess } from "./abuse-rapid-reset.js";
 import { endlessHttp1Body, halfPreface, resetsMidSniff, slowloris } from "./abuse-sockets.js";
 import { NormalClients } from "./normal-clients.js";
 import { soakOptions } from "./options.js";
@@ -53,6 +54,8 @@ if (options) {
       await streamsFlood(server.url, 1100),
       neverReadingSubscribers(server.url, burstRoom, 5),
       await endlessGrpcBodies(server.url),
+      // From an address of its own: the server charges its resets and reconnects to it.
+      rapidResetInProcess(server.url, "127.0.0.13"),
       sendBursts(server.url, burstRoom),
       unknownRoomReads(server.url),
       oversizeSends(server.url),

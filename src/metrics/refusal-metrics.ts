@@ -13,6 +13,8 @@ const REASONS = {
   maxConnections: "max_connections",
   /** --max-connections-per-address. */
   maxConnectionsPerAddress: "max_connections_per_address",
+  /** --max-resets-per-address: a connection ended, or refused, for resetting too many streams. */
+  maxResetsPerAddress: "max_resets_per_address",
   /** --ws-max-sockets-per-address: a WebSocket upgrade answered 429. */
   wsMaxSocketsPerAddress: "ws_max_sockets_per_address",
   /** --ws-max-calls: one more call on a WebSocket. */

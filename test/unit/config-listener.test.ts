@@ -20,6 +20,7 @@ it("defaults the listener limits", () => {
     maxStreamsPerConnection: 1000,
     maxConnections: 10_000,
     maxConnectionsPerAddress: 1000,
+    maxResetsPerAddress: 1000,
   });
 });
 
@@ -41,6 +42,8 @@ it("reads the listener limits from flags", () => {
     "20",
     "--max-connections-per-address",
     "3",
+    "--max-resets-per-address",
+    "0",
   ]);
   expect(listenerLimits(config)).toEqual({
     sniffTimeoutMs: 2500,
@@ -51,6 +54,7 @@ it("reads the listener limits from flags", () => {
     maxStreamsPerConnection: 10,
     maxConnections: 20,
     maxConnectionsPerAddress: 3,
+    maxResetsPerAddress: 0,
   });
 });
 

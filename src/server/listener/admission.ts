@@ -1,13 +1,20 @@
 import type * as net from "node:net";
-import { type ConnectionCapsOptions, connectionCaps, type Refusal } from "./connection-caps.js";
+import {
+  type ConnectionCapsOptions,
+  clientAddress,
+  connectionCaps,
+  type Refusal,
+} from "./connection-caps.js";
 import { connectionRefuser } from "./refuse-connection.js";
+import type { ResetBudget } from "./reset-budget.js";
 
 /**
- * The connection caps at the door: each accepted connection is counted or
+ * The connection caps at the door, and the cool-down of addresses that reset
+ * too many streams (reset-budget.ts): each accepted connection is counted or
  * marked refused; once its protocol is known (after sniffing or the TLS
  * handshake), a refused one is answered with the reason and closed.
  */
-export function admission(options: ConnectionCapsOptions) {
+export function admission(options: ConnectionCapsOptions, resets?: ResetBudget) {
   const caps = connectionCaps(options);
   const refuse = connectionRefuser();
   // Keyed by the peer's address and port, the same for a TLS socket and the
@@ -15,7 +22,7 @@ export function admission(options: ConnectionCapsOptions) {
   const refused = new Map<string, Refusal>();
   return {
     accepted(socket: net.Socket): void {
-      const refusal = caps.admit(socket);
+      const refusal = resets?.refusal(clientAddress(socket)) ?? caps.admit(socket);
       if (!refusal) return;
       const key = peer(socket);
       refused.set(key, refusal);

@@ -61,7 +61,7 @@ export function connectionCaps(options: ConnectionCapsOptions) {
 }
 
 /** The client's address, an IPv4-mapped IPv6 address as plain IPv4. */
-function clientAddress(socket: net.Socket): string {
+export function clientAddress(socket: net.Socket): string {
   const address = socket.remoteAddress ?? "unknown";
   return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

@@ -23,3 +23,11 @@ export const LISTENER_DEFAULTS = {
  * every client of a test or benchmark on one machine comes from one address.
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 1000;
+
+/**
+ * The server's --max-resets-per-address default, per 10 s: far beyond what
+ * a client that cancels calls as people do resets (a page that closes its
+ * streams closes them with the connection), and below what one rapid-reset
+ * connection sends before nghttp2's own per-connection limit ends it.
+ */
+export const DEFAULT_MAX_RESETS_PER_ADDRESS = 1000;

@@ -11,6 +11,7 @@ import { guardHandler, guardStreamTaker, logHandlerError } from "./guard-handler
 import { createHttp1Server } from "./http1-server.js";
 import { limitHttp2Idle } from "./http2-idle.js";
 import { handOverCheckingPreface } from "./refused-preface.js";
+import { resetBudget } from "./reset-budget.js";
 import type { ListenOptions, OnePortServer, RequestHandler } from "./types.js";
 import { serveUpgradeAsRequest } from "./upgrade-as-request.js";
 
@@ -61,10 +62,17 @@ export async function listenOnePort(
       } else serveUpgradeAsRequest(h1, req, socket, head);
     });
   }
-  const door = admission({
-    maxConnections: limits.maxConnections,
-    maxConnectionsPerAddress: options.maxConnectionsPerAddress,
-  });
+  const resets =
+    options.maxResetsPerAddress === undefined || options.maxResetsPerAddress === 0
+      ? undefined
+      : resetBudget(options.maxResetsPerAddress);
+  const door = admission(
+    {
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+    },
+    resets,
+  );
   h2.on(
     "stream",
     (
@@ -73,6 +81,7 @@ export async function listenOnePort(
       flags: number,
       rawHeaders: string[],
     ) => {
+      resets?.watch(stream);
       if (!take(stream, headers)) compat.emit("stream", stream, headers, flags, rawHeaders);
     },
   );

@@ -12,5 +12,6 @@ export function listenerLimits(config: Config): ListenerLimits {
     maxStreamsPerConnection: config.maxStreamsPerConnection,
     maxConnections: config.maxConnections,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    maxResetsPerAddress: config.maxResetsPerAddress,
   };
 }

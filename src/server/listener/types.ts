@@ -62,6 +62,14 @@ export interface ListenerLimits {
    * Default: no cap (the server's flag sets 1000).
    */
   maxConnectionsPerAddress?: number | undefined;
+  /**
+   * HTTP/2: streams one client address may reset (RST_STREAM before the
+   * server ended them) per 10 s, across all its connections and
+   * reconnections; past it the connection gets GOAWAY(ENHANCE_YOUR_CALM) and
+   * the address's new connections are refused so for 10 s (reset-budget.ts).
+   * Default: no budget (the server's flag sets 1000).
+   */
+  maxResetsPerAddress?: number | undefined;
 }
 
 /** Where and how to listen. */

@@ -17,6 +17,7 @@ import {
 import { eventually } from "../../helpers/room-watcher.js";
 import { range } from "../../helpers/streams.js";
 import { describeMessageLog } from "../../unit/store/message-log-suite.js";
+import { describePeople } from "../../unit/store/people-suite.js";
 
 const ALL: ReadRange = { afterSeq: 0, beforeSeq: 0, limit: 100_000, newest: false };
 const ROOMS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
@@ -49,6 +50,17 @@ describe.runIf(redisTestsCanRun("RedisLog on a Redis Cluster"))(
     }
 
     describeMessageLog("RedisLog (cluster)", (retention) => open(retention));
+    // A user's memberships and a conversation's record sit on different
+    // masters: every step keeps to one slot, and PUBLISH reaches every node.
+    describePeople("RedisLog (cluster)", () => open(10), {
+      again: () =>
+        new RedisLog({
+          retention: 10,
+          target: parseRedisTarget(cluster.url),
+          logger: createLogger("silent"),
+        }),
+      shared: true,
+    });
 
     it("reads the persistence settings of every master", async () => {
       const log = open(10);

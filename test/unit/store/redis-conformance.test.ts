@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../../src/logger.js";
+import { conversationKey } from "../../../src/store/redis-keys.js";
 import { RedisLog } from "../../../src/store/redis-log.js";
 import { parseRedisTarget } from "../../../src/store/redis-target.js";
 import { redisTestsCanRun, startRedis, type TestRedis } from "../../helpers/redis-server.js";
@@ -36,4 +37,45 @@ describe.runIf(redisTestsCanRun("RedisLog conformance"))("RedisLog on redis-serv
   describeMessageLog("RedisLog", open);
   describeGuestNames("RedisLog", () => open(10));
   describePeople("RedisLog", () => open(10), { again: () => another(10), shared: true });
+
+  describe("opening a conversation in steps", () => {
+    it("finishes an opening a node left half-done, then keeps the conversation as it is", async () => {
+      const log = open(10);
+      try {
+        const people = log.people;
+        const c = { id: "dm.half", participants: ["ann", "bo", "cy"], createdAtMs: 1_700_000_000 };
+        // A node died after Ann joined and the record was stored, before the others joined.
+        await people.join("ann", c.id, 0, 10);
+        redis.cli(
+          "HSET",
+          conversationKey(c.id),
+          "p",
+          JSON.stringify(c.participants),
+          "at",
+          "1700000000",
+        );
+        expect(await people.conversation(c.id)).toEqual(c);
+        const finished = await people.openConversation({ ...c, createdAtMs: 5 }, "bo", 9, 10);
+        expect(finished).toMatchObject({
+          conversation: c,
+          created: false,
+          joined: [
+            { user: "bo", membership: { room: c.id, joinedSeq: 0, readSeq: 0 } },
+            { user: "cy", membership: { room: c.id, joinedSeq: 0, readSeq: 0 } },
+          ],
+        });
+        expect(redis.cli("HGET", conversationKey(c.id), "done")).toBe("1");
+        // Complete now: one who left stays out when another opens it.
+        expect(await people.leave("cy", c.id)).toBe(true);
+        expect(await people.openConversation(c, "ann", 3, 10)).toEqual({
+          conversation: c,
+          created: false,
+          joined: [],
+        });
+        expect(await people.membership("cy", c.id)).toBeUndefined();
+      } finally {
+        await log.close();
+      }
+    });
+  });
 });

@@ -10,9 +10,13 @@ const SUBJECT_BYTES = 8;
 export const ROOM_KEY_BYTES = 6;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
-/** A room's key in a cursor: the first ROOM_KEY_BYTES of its name's SHA-256, as hex (a map key). */
+/**
+ * A room's key in a cursor: the first ROOM_KEY_BYTES of its name's SHA-256,
+ * as a latin1 string (one character a byte: a map key that encodes with no
+ * parsing).
+ */
 export function roomKey(room: string): string {
-  return createHash("sha256").update(room).digest().subarray(0, ROOM_KEY_BYTES).toString("hex");
+  return createHash("sha256").update(room).digest().subarray(0, ROOM_KEY_BYTES).toString("latin1");
 }
 
 function subjectHash(subject: string): Buffer {
@@ -29,8 +33,7 @@ function subjectHash(subject: string): Buffer {
 export function encodeCursor(subject: string, positions: ReadonlyMap<string, number>): string {
   const parts: number[] = [VERSION, ...subjectHash(subject)];
   for (const [key, seq] of positions) {
-    for (let i = 0; i < ROOM_KEY_BYTES; i++)
-      parts.push(Number.parseInt(key.slice(i * 2, i * 2 + 2), 16));
+    for (let i = 0; i < ROOM_KEY_BYTES; i++) parts.push(key.charCodeAt(i));
     let n = seq;
     while (n >= 0x80) {
       parts.push((n % 0x80) | 0x80);
@@ -68,7 +71,7 @@ export function decodeCursor(subject: string, cursor: string): Map<string, numbe
   let at = 1 + SUBJECT_BYTES;
   while (at < bytes.length) {
     if (at + ROOM_KEY_BYTES >= bytes.length) throw malformed("truncated");
-    const key = bytes.subarray(at, at + ROOM_KEY_BYTES).toString("hex");
+    const key = bytes.subarray(at, at + ROOM_KEY_BYTES).toString("latin1");
     at += ROOM_KEY_BYTES;
     let seq = 0;
     let scale = 1;

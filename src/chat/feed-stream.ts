@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
@@ -8,11 +8,14 @@ import {
   FeedResponseSchema,
 } from "../../gen/chat/v1/chat_pb.js";
 import type { ReplySink } from "../calls/method-core.js";
+import { Reply } from "../calls/reply.js";
 import type { QueuedEvent } from "../rooms/room-event.js";
 import type { RoomHub } from "../rooms/room-hub.js";
 import type { EventSink } from "../rooms/room-stream.js";
 import type { MessageLog } from "../store/message-log.js";
 import type { Membership, PeopleChange } from "../store/people.js";
+import { FRAME_PREFIX_BYTES, writeFramePrefix } from "../wire/envelope.js";
+import { encodeFeedResponse, type FeedPart, feedEventPart } from "../wire/feed-response.js";
 import { encodeCursor, roomKey } from "./feed-cursor.js";
 import type { Beating, FeedHeartbeats } from "./feed-heartbeats.js";
 import { checkFeedResume } from "./feed-resume.js";
@@ -37,7 +40,10 @@ export interface FeedStart {
 
 /** An event waiting for the next response, with the cursor change it makes. */
 interface Pending {
-  event: FeedEvent;
+  /** The event, unless it is a room's message (see queued). */
+  event?: FeedEvent;
+  /** A room's message as the hub encoded it: its bytes are reused (see FeedPart). */
+  queued?: QueuedEvent;
   /** The room key whose position changes, if any. */
   key?: string;
   /** Its new position; -1 drops the room from the cursor. */
@@ -208,15 +214,9 @@ export class FeedStream implements Beating {
   /** A follower's batch: its messages join the next response; presence, typing and heartbeats stay out. */
   messages(follower: RoomFollower, batch: readonly QueuedEvent[]): boolean {
     if (this.ended || this.followers.get(follower.room) !== follower) return true;
+    // Only messages have a seq: ready, presence, typing and heartbeats stay out.
     for (const queued of batch) {
-      if (queued.seq === 0) continue;
-      const room = queued.event.event;
-      if (room.case !== "message") continue;
-      this.push({
-        event: create(FeedEventSchema, { event: { case: "message", value: room.value } }),
-        key: follower.key,
-        seq: queued.seq,
-      });
+      if (queued.seq !== 0) this.push({ queued, key: follower.key, seq: queued.seq });
     }
     return this.drain === undefined;
   }
@@ -254,9 +254,8 @@ export class FeedStream implements Beating {
   private flush(): void {
     this.flushQueued = false;
     if (this.ended || this.pending.length === 0) return;
-    const events: FeedEvent[] = [];
-    for (const p of this.pending) {
-      events.push(p.event);
+    const sent = this.pending;
+    for (const p of sent) {
       if (p.key === undefined || p.seq === undefined) continue;
       if (p.seq < 0) this.positions.delete(p.key);
       else this.positions.set(p.key, p.seq);
@@ -264,7 +263,7 @@ export class FeedStream implements Beating {
     this.pending = [];
     this.lastSentMs = Date.now();
     const cursor = encodeCursor(this.start.user, this.positions);
-    if (this.sink.send(create(FeedResponseSchema, { events, cursor }))) return;
+    if (this.sink.send(feedReply(sent, cursor))) return;
     this.drain ??= this.sink.drained().then(() => {
       this.drain = undefined;
     });
@@ -282,6 +281,39 @@ export class FeedStream implements Beating {
     this.pending = [];
     this.sink.end(reason);
   }
+}
+
+/**
+ * A response of pending events. Binary clients get bytes in which each
+ * room message is the hub's encoding, shared with every other stream that
+ * delivers it; the message object is built only for JSON clients.
+ */
+function feedReply(sent: readonly Pending[], cursor: string): Reply<FeedResponse> {
+  const parts = (): FeedPart[] =>
+    sent.map((p) =>
+      p.queued === undefined
+        ? feedEventPart(toBinary(FeedEventSchema, p.event as FeedEvent))
+        : { field: p.queued.field, roomMessage: true },
+    );
+  return new Reply(
+    () => encodeFeedResponse(parts(), cursor),
+    () =>
+      create(FeedResponseSchema, {
+        events: sent.map((p) => {
+          if (p.queued === undefined) return p.event as FeedEvent;
+          const room = p.queued.event.event;
+          return create(FeedEventSchema, {
+            event:
+              room.case === "message"
+                ? { case: "message", value: room.value }
+                : { case: undefined },
+          });
+        }),
+        cursor,
+      }),
+    () => writeFramePrefix(encodeFeedResponse(parts(), cursor, FRAME_PREFIX_BYTES)),
+    (headroom) => encodeFeedResponse(parts(), cursor, headroom),
+  );
 }
 
 /** One room of a feed, as the hub's sink for a silent follower. */

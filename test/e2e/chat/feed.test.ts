@@ -1,7 +1,10 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { FeedRequestSchema, ResumeErrorSchema } from "../../../gen/chat/v1/chat_pb.js";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { ChatService, FeedRequestSchema, ResumeErrorSchema } from "../../../gen/chat/v1/chat_pb.js";
+import type { WebSocketConstructor } from "../../../src/client/ws-connection.js";
+import { createWebSocketTransport } from "../../../src/client/ws-transport.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { FeedReader, feedMessages, messageCount } from "../../helpers/feed-reader.js";
@@ -200,6 +203,33 @@ describe("Feed: one stream of everything addressed to a user", () => {
     third.close();
     await server.log.people.leave("ann", "r5");
     await join("ann", "r1");
+  });
+
+  it("is served on every protocol: Connect, gRPC-Web, HTTP/1.1 and the WebSocket transport", async () => {
+    const ws = createWebSocketTransport({
+      baseUrl: server.url,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
+    const clients = [
+      chatClient(server.url, "connect-h1"),
+      chatClient(server.url, "grpcweb-h2"),
+      createClient(ChatService, ws),
+    ];
+    try {
+      const feeds = clients.map((c) => new FeedReader(c, tokens.bo as string));
+      await Promise.all(feeds.map((f) => f.until((e) => e.length >= 1)));
+      const sent = await chatClient(server.url).send(
+        { room: "r4", text: "to every protocol" },
+        bearer(tokens.zed as string),
+      );
+      for (const f of feeds) {
+        await f.until((e) => messageCount(e) >= 1);
+        f.close();
+        expect(feedMessages(f.events)).toEqual([`r4:${sent.message?.seq}`]);
+      }
+    } finally {
+      ws.close();
+    }
   });
 
   it("refuses a malformed cursor and another user's cursor with INVALID_ARGUMENT naming it", async () => {

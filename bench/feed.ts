@@ -1,0 +1,208 @@
+// The Feed against per-room Subscribe under the same load: N users, each a
+// member of 10 rooms (each room has 10 members), one publisher sending at a
+// fixed rate round robin over the rooms. Mode "feed": each user holds one
+// Feed; mode "subscribe": each user holds 10 Subscribe streams, one per
+// room. Both deliver the same messages to the same users; the rows are
+// deliveries/s, the p99 from send to delivery (the send time is the text),
+// and the server's RSS growth per connected user once every stream is open
+// and idle. The server runs from its tsc build as `npm start` does, on a
+// SQLite file whose memberships are written before it starts; the clients
+// (gRPC over a pool of HTTP/2 connections) and the publisher run here.
+// Usage: tsx bench/feed.ts [--users 200] [--rate 200] [--seconds 10] [--connections 10]
+//        (issue 20's row: --users 1000 --rate 500)
+import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { ChatService } from "../gen/chat/v1/chat_pb.js";
+import { signToken } from "../src/identity/sign-token.js";
+import { openLog } from "../src/store/open-log.js";
+import { parleyEntry } from "./suite/parley-build.js";
+import { cpuMsOf, rssOf } from "./suite/proc-stats.js";
+import { type ServerProcess, spawnListening } from "./suite/spawn-process.js";
+
+const { values } = parseArgs({
+  options: {
+    users: { type: "string", default: "200" },
+    rate: { type: "string", default: "200" },
+    seconds: { type: "string", default: "10" },
+    connections: { type: "string", default: "10" },
+  },
+});
+const USERS = Number(values.users);
+const RATE = Number(values.rate);
+const MEASURE_MS = Number(values.seconds) * 1000;
+const CONNECTIONS = Number(values.connections);
+const ROOMS_PER_USER = 10;
+const WARMUP_MS = 2000;
+const UNLIMITED = "1000000";
+
+type Chat = Client<typeof ChatService>;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.timeOrigin + performance.now();
+
+/** Rooms of user u: 10 rooms spread so that every room gets 10 members. */
+function roomsOf(u: number): string[] {
+  return Array.from({ length: ROOMS_PER_USER }, (_, k) => `room-${(u + k * 37) % USERS}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "parley-bench-feed-"));
+const secret = randomBytes(32).toString("base64url");
+const secretFile = join(dir, "secret");
+writeFileSync(secretFile, secret, { mode: 0o600 });
+const store = `sqlite:${join(dir, "parley.db")}`;
+const tokenOf = async (sub: string) =>
+  (
+    await signToken(
+      Buffer.from(secret, "utf8"),
+      { sub, scopes: ["chat:read", "chat:write"] },
+      24 * 3600,
+    )
+  ).token;
+
+/** One mode's figures. */
+interface Figures {
+  deliveriesPerS: number;
+  expectedPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverCpu: number;
+  rssPerUserKiB: number;
+  streams: number;
+}
+
+async function run(mode: "feed" | "subscribe"): Promise<Figures> {
+  // A fresh file each mode, the memberships written before the server owns it.
+  rmSync(join(dir, "parley.db"), { force: true });
+  const setup = openLog(store, { retention: 100_000 });
+  for (let u = 0; u < USERS; u++) {
+    for (const room of roomsOf(u)) await setup.people.join(`u${u}`, room, 0, 1000);
+  }
+  await setup.close();
+  const server: ServerProcess = await spawnListening(
+    parleyEntry(),
+    [
+      ...["--auth", "jwt", "--auth-secret-file", secretFile],
+      ...["--user-send-rate", UNLIMITED, "--user-send-burst", UNLIMITED],
+      ...["--user-join-rate", UNLIMITED, "--user-max-streams", UNLIMITED],
+      ...["--port", "0", "--host", "127.0.0.1", "--store", store, "--retention", "100000"],
+      ...["--max-connections-per-address", "100000"],
+    ],
+    /"url":"http:\/\/127\.0\.0\.1:(\d+)".*"msg":"parley listening"/,
+  );
+  try {
+    const clients: Chat[] = Array.from({ length: CONNECTIONS }, () =>
+      createClient(ChatService, createGrpcTransport({ baseUrl: server.url })),
+    );
+    await pause(500);
+    const rssBefore = rssOf(server.pid);
+    const stop = new AbortController();
+    // Every stream listens on it.
+    setMaxListeners(0, stop.signal);
+    let delivered = 0;
+    let measuring = false;
+    const latencies: number[] = [];
+    let opened = 0;
+    let failed = 0;
+    const ready: Promise<void>[] = [];
+    const take = (text: string) => {
+      if (!measuring) return;
+      delivered++;
+      latencies.push(now() - Number(text));
+    };
+    for (let u = 0; u < USERS; u++) {
+      const client = clients[u % CONNECTIONS] as Chat;
+      const headers = { authorization: `Bearer ${await tokenOf(`u${u}`)}` };
+      const streams =
+        mode === "feed"
+          ? [client.feed({}, { headers, signal: stop.signal })]
+          : roomsOf(u).map((room) => client.subscribe({ room }, { headers, signal: stop.signal }));
+      for (const stream of streams) {
+        opened++;
+        let first: () => void = () => {};
+        ready.push(new Promise<void>((r) => (first = r)));
+        void (async () => {
+          try {
+            for await (const res of stream) {
+              first();
+              for (const e of res.events) if (e.event.case === "message") take(e.event.value.text);
+            }
+          } catch {
+            if (!stop.signal.aborted) failed++;
+            first();
+          }
+        })();
+      }
+    }
+    await Promise.all(ready);
+    await pause(1000);
+    const rssPerUserKiB = (rssOf(server.pid) - rssBefore) / USERS / 1024;
+
+    // The publisher: RATE messages a second, round robin over the rooms, in ticks of 10 ms.
+    const pub = clients[0] as Chat;
+    const pubHeaders = { headers: { authorization: `Bearer ${await tokenOf("pub")}` } };
+    let next = 0;
+    let sending = true;
+    const publishing = (async () => {
+      const started = now();
+      let sent = 0;
+      while (sending) {
+        const due = Math.floor(((now() - started) / 1000) * RATE);
+        const batch: Promise<unknown>[] = [];
+        for (; sent < due; sent++) {
+          const room = `room-${next++ % USERS}`;
+          batch.push(pub.send({ room, text: String(now()) }, pubHeaders).catch(() => {}));
+        }
+        await Promise.all(batch);
+        await pause(10);
+      }
+    })();
+    await pause(WARMUP_MS);
+    const cpuBefore = cpuMsOf(server.pid);
+    measuring = true;
+    const t0 = now();
+    await pause(MEASURE_MS);
+    measuring = false;
+    const elapsed = now() - t0;
+    const serverCpu = ((cpuMsOf(server.pid) - cpuBefore) / elapsed) * 100;
+    sending = false;
+    await publishing;
+    stop.abort();
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+    if (failed > 0) console.error(`${mode}: ${failed} of ${opened} streams failed`);
+    return {
+      deliveriesPerS: delivered / (elapsed / 1000),
+      expectedPerS: RATE * ROOMS_PER_USER,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      serverCpu,
+      rssPerUserKiB,
+      streams: opened,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+const rows: string[] = [];
+for (const mode of ["subscribe", "feed"] as const) {
+  const f = await run(mode);
+  rows.push(
+    `| ${mode === "feed" ? "Feed (1 stream a user)" : "Subscribe (10 streams a user)"} | ${f.streams} | ${f.deliveriesPerS.toFixed(0)} (of ${f.expectedPerS}) | ${f.p50Ms.toFixed(1)} | ${f.p99Ms.toFixed(1)} | ${f.serverCpu.toFixed(0)}% | ${f.rssPerUserKiB.toFixed(1)} |`,
+  );
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(
+  `${USERS} users x ${ROOMS_PER_USER} rooms, ${RATE} msg/s over ${USERS} rooms, ${MEASURE_MS / 1000} s, gRPC over ${CONNECTIONS} connections, SQLite`,
+);
+console.log(
+  "| load | streams | deliveries/s | p50 ms | p99 ms | server CPU | server RSS per user (KiB) |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
+for (const row of rows) console.log(row);

@@ -1,3 +1,4 @@
+import { isConversationId } from "../../src/limits.js";
 import { avatar, h } from "./dom.js";
 import { conversationName, type MyRooms } from "./my-rooms.js";
 import { unreadBadge } from "./unread-badge.js";
@@ -39,7 +40,7 @@ export class ConversationList {
     const time = (d: Date | undefined) => d?.getTime() ?? 0;
     const conversations = this.rooms
       .all()
-      .filter((m) => m.participants.length > 0)
+      .filter((m) => isConversationId(m.room))
       .sort((a, b) => time(b.lastActivity) - time(a.lastActivity) || a.room.localeCompare(b.room));
     this.list.replaceChildren(
       ...conversations.map((c) => {

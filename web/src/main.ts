@@ -52,6 +52,8 @@ let person: PersonRooms | undefined;
 let rtt: RttProbe | undefined;
 /** The room or conversation in the URL. */
 let current = "";
+/** Counts startLive calls, so a link decided after a later one starts nothing for the earlier. */
+let liveGeneration = 0;
 
 // Rooms are listed once there is someone to list them for: before that, ListRooms would be refused.
 const picker = new RoomPicker(
@@ -198,18 +200,19 @@ function startLive(name: string): void {
     picker.liveSeq = (room) => people.rooms.get(room)?.lastSeq;
     picker.mine = () =>
       people.rooms.known
-        ? new Set(people.rooms.all().flatMap((m) => (m.participants.length > 0 ? [] : [m.room])))
+        ? new Set(people.rooms.all().flatMap((m) => (isConversationId(m.room) ? [] : [m.room])))
         : undefined;
   }
-  const started = person;
+  const generation = ++liveGeneration;
   void link.decide().then((mode) => {
     status.setWay(mode);
-    if (mode !== "websocket" || person !== started || me !== name) return;
+    if (mode !== "websocket" || generation !== liveGeneration || me !== name) return;
     rtt = new RttProbe(api, (ms) => status.setRtt(ms));
   });
 }
 
 function stopLive(): void {
+  liveGeneration++;
   person?.close();
   rtt?.stop();
   status.setRtt(undefined);

@@ -41,10 +41,11 @@ export const AUTH_DEFAULTS: AuthConfig = {
   clockSkewS: 30,
   limits: {
     sends: { perSecond: 10, burst: 30 },
-    // The web app alone opens up to 25 joins at load (24 followed rooms and
-    // the open room's Chat) and holds 26 streams (plus its Echo probe); a
-    // person with two tabs must fit, so the burst and the cap leave room for
-    // that, and the rate still stops a client that rejoins in a loop.
+    // A web app tab opens two joins at load (its Feed and the open room's
+    // Chat) and holds three streams with its Echo probe; before the feed it
+    // followed up to 24 rooms (25 joins, 26 streams), which set these: a
+    // person with many tabs fits, and the rate still stops a client that
+    // rejoins in a loop.
     joins: { perSecond: 5, burst: 40 },
     typing: { perSecond: 5, burst: 10 },
     maxStreams: 64,

@@ -36,6 +36,8 @@ export function chatCore(hub: RoomHub, gate: Gate): BidiCore<ChatRequest, ChatRe
       const onScopeAbort = () => stopFeed.abort(scope.signal.reason);
       scope.signal.addEventListener("abort", onScopeAbort, { once: true });
       let member: { room: string; author: string } | undefined;
+      /** A join waiting on its conversation check. */
+      let joining: Promise<void> | undefined;
       let failed = false;
       let index = 0;
       const fail = (error: unknown) => {
@@ -50,21 +52,35 @@ export function chatCore(hub: RoomHub, gate: Gate): BidiCore<ChatRequest, ChatRe
         }
         const j = req.action.value;
         const room = validRoom("join.room", j.room);
-        gate.room(scope.call, room, "read");
+        const allowed = gate.room(scope.call, room, "read");
         const author = validAuthor("join.author", gate.author(scope.call, "join.author", j.author));
         const epoch = validEpoch("join.epoch", j.epoch);
         const sinceSeq =
           j.sinceSeq === undefined ? undefined : validSeq("join.since_seq", j.sinceSeq);
-        gate.take(scope.call, "joins");
-        member = { room, author };
-        hub.feed(room, { author, epoch, sinceSeq }, stopFeed.signal, {
-          deliver: (batch) => sink.send(eventsReply(ChatResponseSchema, batch)),
-          drained: () => sink.drained(),
-          end: (reason) => {
-            scope.signal.removeEventListener("abort", onScopeAbort);
-            sink.end(reason);
-          },
-        });
+        const follow = () => {
+          gate.take(scope.call, "joins");
+          member = { room, author };
+          hub.feed(room, { author, epoch, sinceSeq }, stopFeed.signal, {
+            deliver: (batch) => sink.send(eventsReply(ChatResponseSchema, batch)),
+            drained: () => sink.drained(),
+            end: (reason) => {
+              scope.signal.removeEventListener("abort", onScopeAbort);
+              sink.end(reason);
+            },
+          });
+        };
+        if (allowed === undefined) return follow();
+        // A conversation: no post is read until its participants are checked
+        // (the returned promise holds them), and a refusal ends the stream
+        // before anything is written.
+        joining = allowed
+          .then(() => {
+            if (failed) return;
+            if (stopFeed.signal.aborted) return fail(stopFeed.signal.reason);
+            follow();
+          })
+          .catch(fail);
+        return joining;
       };
       const post = (req: ChatRequest, i: number, to: { room: string; author: string }) => {
         if (req.action.case !== "post") {
@@ -75,12 +91,15 @@ export function chatCore(hub: RoomHub, gate: Gate): BidiCore<ChatRequest, ChatRe
           `requests[${i}].post.client_message_id`,
           req.action.value.clientMessageId,
         );
-        gate.room(scope.call, to.room, "write");
-        gate.take(scope.call, "sends");
-        return hub.append(to.room, { author: to.author, text, clientMessageId }).then(
-          () => undefined,
-          (error: unknown) => fail(error),
-        );
+        const append = () => {
+          gate.take(scope.call, "sends");
+          return hub.append(to.room, { author: to.author, text, clientMessageId }).then(
+            (result) => gate.posted(scope.call, result.message),
+            (error: unknown) => fail(error),
+          );
+        };
+        const allowed = gate.room(scope.call, to.room, "write");
+        return allowed === undefined ? append() : allowed.then(append).catch(fail);
       };
       return {
         request(req) {
@@ -96,7 +115,11 @@ export function chatCore(hub: RoomHub, gate: Gate): BidiCore<ChatRequest, ChatRe
         },
         end() {
           // A stream that never joined has nothing to follow; a joined one keeps its events.
-          if (member === undefined && !failed) sink.end();
+          const endUnjoined = () => {
+            if (member === undefined && !failed) sink.end();
+          };
+          if (joining === undefined) endUnjoined();
+          else void joining.then(endUnjoined);
         },
       };
     },

@@ -36,7 +36,8 @@ export async function readHistory(
   req: HistoryRequest,
 ): Promise<HistoryResponse> {
   const room = validRoom("room", req.room);
-  gate.room(call, room, "read");
+  const allowed = gate.room(call, room, "read");
+  if (allowed !== undefined) await allowed;
   const afterSeq = req.afterSeq === undefined ? 0 : validSeq("after_seq", req.afterSeq);
   const beforeSeq = validSeq("before_seq", req.beforeSeq);
   if (req.limit > LIMITS.historyMaxLimit) {

@@ -100,7 +100,11 @@ export async function runListener(
   const { call } = scope;
   const summary = new Summary();
   const inFlight: Promise<AppendResult>[] = [];
-  const settleOldest = async () => summary.add(await (inFlight.shift() as Promise<AppendResult>));
+  const stored = (result: AppendResult) => {
+    summary.add(result);
+    gate.posted(call, result.message);
+  };
+  const settleOldest = async () => stored(await (inFlight.shift() as Promise<AppendResult>));
   // An append the store refuses ends the call at once, even while the client
   // has not sent its next request: the refusal aborts the request reading.
   const refused = new AbortController();
@@ -114,7 +118,7 @@ export async function runListener(
       if (req.room !== "") room = validRoom(field("room"), req.room);
       else if (room === "")
         throw invalidArgument(field("room"), "is required on the first request");
-      gate.room(call, room, "write");
+      const allowed = gate.room(call, room, "write");
       if (req.author !== "") {
         author = validAuthor(field("author"), gate.author(call, field("author"), req.author));
       } else if (author === "") {
@@ -125,6 +129,8 @@ export async function runListener(
       }
       const text = validText(field("text"), req.text);
       const clientMessageId = validClientMessageId(field("client_message_id"), req.clientMessageId);
+      // A conversation's participants are checked before the post counts or is stored.
+      if (allowed !== undefined) await allowed;
       gate.take(call, "sends");
       const appended = hub.append(room, { author, text, clientMessageId });
       const at = index;
@@ -137,7 +143,7 @@ export async function runListener(
   } catch (error) {
     // Everything already handed to the store is stored; count it before reporting.
     const results = await Promise.allSettled(inFlight);
-    for (const r of results) if (r.status === "fulfilled") summary.add(r.value);
+    for (const r of results) if (r.status === "fulfilled") stored(r.value);
     // The first refused append is the one to report, whichever failure surfaced first.
     const cause = ConnectError.from(refused.signal.aborted ? refused.signal.reason : error);
     if (!REFUSALS.has(cause.code)) throw error;

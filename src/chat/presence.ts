@@ -15,9 +15,10 @@ import {
 import type { CallScope, MethodCore } from "../calls/method-core.js";
 import type { Gate } from "../identity/gate.js";
 import { allowsRoom, identityOf } from "../identity/identity.js";
-import { LIMITS } from "../limits.js";
+import { isConversationId, LIMITS } from "../limits.js";
 import type { RoomHub } from "../rooms/room-hub.js";
 import type { MessageLog, RoomMemberCount } from "../store/message-log.js";
+import { roomsWithoutConversations } from "./rooms-page.js";
 import { invalidArgument, validAuthor, validRoom } from "./validate.js";
 
 /** The methods about who is where: ListRooms, ListMembers and SetTyping. */
@@ -40,7 +41,8 @@ export function presenceCores(hub: RoomHub, log: MessageLog, gate: Gate): Method
       method: ChatService.method.listMembers,
       run: async (req: ListMembersRequest, scope: CallScope) => {
         const room = validRoom("room", req.room);
-        gate.room(scope.call, room, "read");
+        const allowed = gate.room(scope.call, room, "read");
+        if (allowed !== undefined) await allowed;
         return create(ListMembersResponseSchema, { members: await hub.listMembers(room) });
       },
     },
@@ -49,7 +51,8 @@ export function presenceCores(hub: RoomHub, log: MessageLog, gate: Gate): Method
       method: ChatService.method.setTyping,
       run: async (req: SetTypingRequest, scope: CallScope) => {
         const room = validRoom("room", req.room);
-        gate.room(scope.call, room, "write");
+        const allowed = gate.room(scope.call, room, "write");
+        if (allowed !== undefined) await allowed;
         const author = validAuthor("author", gate.author(scope.call, "author", req.author));
         gate.take(scope.call, "typing");
         hub.setTyping(room, author, req.stopped);
@@ -83,9 +86,12 @@ export async function listRooms(
   const byName = new Map<string, RoomSummary>();
   // limit + 1 stored rooms: every stored room that sorts before the page's end
   // is among them, and the extra one tells whether more remain.
+  const presence = log.presence;
   const [stored, elsewhere] = await Promise.all([
-    log.listRooms(after, limit + 1),
-    log.presence?.roomsElsewhere(after, limit + 1) ?? NO_ROOMS,
+    roomsWithoutConversations((a, n) => log.listRooms(a, n), after, limit + 1),
+    presence === undefined
+      ? NO_ROOMS
+      : roomsWithoutConversations((a, n) => presence.roomsElsewhere(a, n), after, limit + 1),
   ]);
   for (const r of stored) {
     byName.set(
@@ -101,7 +107,8 @@ export async function listRooms(
     hub.liveRooms().map((live) => ({ room: live.name, memberCount: live.memberCount })),
   );
   for (const { room, memberCount } of withMembers) {
-    if (room <= after) continue;
+    // Conversations are listed by ListMyRooms, to their participants only.
+    if (room <= after || isConversationId(room)) continue;
     const summary = byName.get(room) ?? create(RoomSummarySchema, { room });
     summary.memberCount += memberCount;
     byName.set(room, summary);

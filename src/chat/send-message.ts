@@ -21,12 +21,19 @@ export function appendMessage(
   req: SendFields,
 ): Promise<AppendResult> {
   const room = validRoom("room", req.room);
-  gate.room(call, room, "write");
+  const allowed = gate.room(call, room, "write");
   const author = validAuthor("author", gate.author(call, "author", req.author));
   const text = validText("text", req.text);
   const clientMessageId = validClientMessageId("client_message_id", req.clientMessageId);
-  gate.take(call, "sends");
-  return hub.append(room, { author, text, clientMessageId });
+  if (allowed === undefined) {
+    gate.take(call, "sends");
+    return hub.append(room, { author, text, clientMessageId });
+  }
+  // A conversation: its participants are checked before anything counts or is stored.
+  return allowed.then(() => {
+    gate.take(call, "sends");
+    return hub.append(room, { author, text, clientMessageId });
+  });
 }
 
 /** Send's answer: the stored message, written field by field for binary clients. */
@@ -47,7 +54,9 @@ export function sendCore(hub: RoomHub, gate: Gate): UnaryCore<SendFields, SendRe
     kind: "unary",
     method: ChatService.method.send,
     async run(request, scope) {
-      return sendReply(await appendMessage(hub, gate, scope.call, request));
+      const result = await appendMessage(hub, gate, scope.call, request);
+      gate.posted(scope.call, result.message);
+      return sendReply(result);
     },
   };
 }

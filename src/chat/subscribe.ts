@@ -29,14 +29,26 @@ export function subscribeCore(
     method: ChatService.method.subscribe,
     start(req, scope, sink) {
       const room = validRoom("room", req.room);
-      gate.room(scope.call, room, "read");
+      const allowed = gate.room(scope.call, room, "read");
       // Without identity an empty author stays anonymous; with it, it is the token's subject.
       const requested = gate.author(scope.call, "author", req.author);
       const author = requested === "" ? "" : validAuthor("author", requested);
       const epoch = validEpoch("epoch", req.epoch);
       const sinceSeq = req.sinceSeq === undefined ? undefined : validSeq("since_seq", req.sinceSeq);
-      gate.take(scope.call, "joins");
-      hub.feed(room, { author, epoch, sinceSeq }, scope.signal, new SubscribeReplies(sink));
+      if (allowed === undefined) {
+        gate.take(scope.call, "joins");
+        hub.feed(room, { author, epoch, sinceSeq }, scope.signal, new SubscribeReplies(sink));
+        return;
+      }
+      // A conversation: its participants are checked first, and a refusal
+      // (or a rate refusal after it) ends the stream before anything is written.
+      allowed
+        .then(() => {
+          if (scope.signal.aborted) return sink.end(scope.signal.reason);
+          gate.take(scope.call, "joins");
+          hub.feed(room, { author, epoch, sinceSeq }, scope.signal, new SubscribeReplies(sink));
+        })
+        .catch((error: unknown) => sink.end(error));
     },
   };
 }

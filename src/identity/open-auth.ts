@@ -3,6 +3,7 @@ import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey } from "jos
 import type { CallPolicy } from "../calls/call-policy.js";
 import type { Logger } from "../logger.js";
 import type { GuestNames } from "../store/guest-names.js";
+import type { PeopleStore } from "../store/people.js";
 import type { AuthConfig } from "./auth-config.js";
 import { authPolicy } from "./auth-policy.js";
 import { createGate, type Gate, OPEN_GATE } from "./gate.js";
@@ -25,6 +26,8 @@ export interface AuthDeps {
   isLiveMember: (name: string) => boolean;
   /** Where guest names and their keys are kept (the store's). */
   guestNames: GuestNames;
+  /** Memberships and conversations (the store's): the gate checks conversations against them. */
+  people: PeopleStore;
   /** Where the guest secret lives without --auth-secret-file. */
   secretHome: GuestSecretHome;
   logger: Logger;
@@ -65,7 +68,11 @@ export async function openAuth(config: AuthConfig, deps: AuthDeps): Promise<Auth
           isLiveMember: deps.isLiveMember,
         })
       : undefined;
-  return { policy: authPolicy(verify, limits), gate: createGate(limits), guests };
+  return {
+    policy: authPolicy(verify, limits),
+    gate: createGate(limits, { store: deps.people, logger }),
+    guests,
+  };
 }
 
 async function openJwks(source: string): Promise<JWTVerifyGetKey> {

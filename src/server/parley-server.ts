@@ -110,6 +110,7 @@ export async function startParley(
   const auth = await openAuth(authConfig, {
     isLiveMember: (name) => hub.hasMember(name),
     guestNames: log.guestNames,
+    people: log.people,
     secretHome: guestSecretHome(config.store),
     logger,
   }).catch(async (error: unknown) => {

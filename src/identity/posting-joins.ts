@@ -1,0 +1,71 @@
+import { LIMITS } from "../limits.js";
+import type { Logger } from "../logger.js";
+import type { StoredMessage } from "../store/message-log.js";
+import { MembershipLimitError, type PeopleStore } from "../store/people.js";
+
+/** Memberships this process remembers as known; past it the oldest is forgotten (and asked again). */
+const MAX_KNOWN = 100_000;
+
+/**
+ * Posting to a room makes the poster a member of it (see People in
+ * chat.proto). The membership begins just before the posted message
+ * (joinedSeq = seq - 1, so a feed shows the poster's own message), and the
+ * read position is the message itself (one's own message is read).
+ *
+ * Memberships known to exist are remembered per process (bounded), so a post
+ * to a room one already belongs to costs no store call: the Send hot path
+ * stays a Set lookup. A membership ended anywhere (LeaveRoom on any node)
+ * is forgotten as the store reports it.
+ */
+export class PostingJoins {
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly people: PeopleStore,
+    private readonly logger: Logger,
+  ) {
+    people.watch((change) => {
+      if (change.kind === "left") this.known.delete(key(change.user, change.room));
+    });
+  }
+
+  /**
+   * `user` posted `message`, which is stored. Never throws and never fails
+   * the post: a membership that cannot begin (the user's membership limit,
+   * a store error) is logged, and the message stays stored without it.
+   */
+  posted(user: string, message: StoredMessage): void {
+    const k = key(user, message.room);
+    if (this.known.has(k)) return;
+    if (this.known.size >= MAX_KNOWN) {
+      const oldest = this.known.values().next();
+      if (oldest.done !== true) this.known.delete(oldest.value);
+    }
+    // Known from now on, so the posts that follow at once do not ask again.
+    this.known.add(k);
+    void this.join(user, message, k);
+  }
+
+  private async join(user: string, message: StoredMessage, k: string): Promise<void> {
+    const { room, seq } = message;
+    try {
+      const outcome = await this.people.join(user, room, seq - 1, LIMITS.membershipsMax);
+      if (outcome.created) await this.people.markRead(user, room, seq);
+    } catch (error) {
+      this.known.delete(k);
+      if (error instanceof MembershipLimitError) {
+        this.logger.info({ user, room }, `a post stored without a membership: ${error.message}`);
+      } else {
+        this.logger.warn(
+          { user, room, err: error instanceof Error ? error.message : String(error) },
+          "a post stored without a membership: the store refused the membership",
+        );
+      }
+    }
+  }
+}
+
+function key(user: string, room: string): string {
+  // No author and no room name contains a newline.
+  return `${user}\n${room}`;
+}

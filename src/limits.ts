@@ -21,6 +21,8 @@ export const LIMITS = {
   listRoomsMaxLimit: 1000,
   /** Memberships one user may hold at once, conversations included. */
   membershipsMax: 1000,
+  /** Participants of one conversation, its opener included, unless `--conversation-max-participants` says otherwise. */
+  conversationParticipantsDefault: 16,
   /** Feed cursors, in characters. */
   feedCursorMaxChars: 16 * 1024,
   /** Largest request message accepted on the wire (readMaxBytes). */

@@ -6,6 +6,7 @@ import {
 import type { MethodCore } from "../calls/method-core.js";
 import { type Gate, OPEN_GATE } from "../identity/gate.js";
 import type { GuestIssuer } from "../identity/guest-issuer.js";
+import { LIMITS } from "../limits.js";
 import type { RoomHub } from "../rooms/room-hub.js";
 import type { MessageLog } from "../store/message-log.js";
 import { chatCore } from "./chat-stream.js";
@@ -13,6 +14,7 @@ import { echoCore } from "./echo.js";
 import { readHistory } from "./history.js";
 import { runListener } from "./listener-stream.js";
 import { loginCore } from "./login.js";
+import { peopleCores } from "./people-cores.js";
 import { presenceCores } from "./presence.js";
 import { sendCore } from "./send-message.js";
 import { subscribeCore } from "./subscribe.js";
@@ -45,6 +47,11 @@ export function chatCores(
       run: (req: HistoryRequest, scope) => readHistory(log, gate, scope.call, req),
     },
     ...presenceCores(hub, log, gate),
+    ...peopleCores(
+      log,
+      gate,
+      options.conversationMaxParticipants ?? LIMITS.conversationParticipantsDefault,
+    ),
     loginCore(options.guests, options.authMode ?? "off"),
   ];
 }
@@ -59,4 +66,6 @@ export interface ChatCoreOptions {
   guests?: GuestIssuer | undefined;
   /** The server's auth mode, for Login's refusal when it hands out no tokens. */
   authMode?: string | undefined;
+  /** The most participants of one conversation (`--conversation-max-participants`). */
+  conversationMaxParticipants?: number | undefined;
 }

@@ -1,3 +1,4 @@
+import { LIMITS } from "../limits.js";
 import type { UserLimitOptions } from "./user-limits.js";
 
 /** Who may call: how tokens are checked and what each user may do. */
@@ -24,6 +25,8 @@ export interface AuthConfig {
   clockSkewS: number;
   /** Per-user rates and caps. */
   limits: UserLimitOptions;
+  /** The most participants one conversation may have, its opener included. */
+  conversationMaxParticipants: number;
 }
 
 /** The defaults the flags show: guest logins, so a server anyone can reach is never open. */
@@ -46,6 +49,7 @@ export const AUTH_DEFAULTS: AuthConfig = {
     typing: { perSecond: 5, burst: 10 },
     maxStreams: 64,
   },
+  conversationMaxParticipants: LIMITS.conversationParticipantsDefault,
 };
 
 /** No identity checks: what a server started in-process without an AuthConfig gets. */

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { LIMITS } from "../limits.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "./auth-config.js";
 
 function number(name: string, min: number, max: number) {
@@ -6,6 +7,17 @@ function number(name: string, min: number, max: number) {
     const n = Number(value);
     if (!Number.isFinite(n) || n < min || n > max) {
       throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** A whole number within bounds. */
+function wholeNumber(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
     }
     return n;
   };
@@ -90,6 +102,15 @@ export function addAuthOptions(cmd: Command): Command {
         .env("PARLEY_USER_MAX_STREAMS")
         .default(L.maxStreams)
         .argParser(number("--user-max-streams", 1, 1_000_000)),
+    )
+    .addOption(
+      new Option(
+        "--conversation-max-participants <n>",
+        "the most participants one conversation (OpenConversation) may have, its opener included",
+      )
+        .env("PARLEY_CONVERSATION_MAX_PARTICIPANTS")
+        .default(AUTH_DEFAULTS.conversationMaxParticipants)
+        .argParser(wholeNumber("--conversation-max-participants", 2, LIMITS.membershipsMax)),
     );
 }
 
@@ -124,5 +145,6 @@ export function authConfigFrom(o: Record<string, unknown>): AuthConfig {
       },
       maxStreams: o.userMaxStreams as number,
     },
+    conversationMaxParticipants: o.conversationMaxParticipants as number,
   };
 }

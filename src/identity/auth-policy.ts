@@ -14,6 +14,12 @@ const NEEDS: Record<string, Access | "token" | "public"> = {
   History: "read",
   ListRooms: "read",
   ListMembers: "read",
+  ListMyRooms: "read",
+  Feed: "read",
+  JoinRoom: "write",
+  LeaveRoom: "write",
+  MarkRead: "write",
+  OpenConversation: "write",
   // Chat's posts are checked for chat:write as they come.
   Chat: "read",
   // Touches no room, but is not for anonymous load.

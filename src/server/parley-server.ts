@@ -124,6 +124,7 @@ export async function startParley(
     gate: auth.gate,
     guests: auth.guests,
     authMode: authConfig.mode,
+    conversationMaxParticipants: authConfig.conversationMaxParticipants,
   });
   // Every call on every protocol and path passes this chain, in this order.
   // The call metrics come first (when on), so they see every refusal and the whole duration.

@@ -100,9 +100,12 @@ export async function runListener(
   const { call } = scope;
   const summary = new Summary();
   const inFlight: Promise<AppendResult>[] = [];
+  // Memberships begun by this stream's posts: the answer waits for them, as Send's does.
+  const joins: Promise<void>[] = [];
   const stored = (result: AppendResult) => {
     summary.add(result);
-    gate.posted(call, result.message);
+    const joined = gate.posted(call, result.message);
+    if (joined !== undefined) joins.push(joined);
   };
   const settleOldest = async () => stored(await (inFlight.shift() as Promise<AppendResult>));
   // An append the store refuses ends the call at once, even while the client
@@ -140,6 +143,7 @@ export async function runListener(
       index++;
     }
     while (inFlight.length > 0) await settleOldest();
+    await Promise.all(joins);
   } catch (error) {
     // Everything already handed to the store is stored; count it before reporting.
     const results = await Promise.allSettled(inFlight);

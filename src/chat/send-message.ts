@@ -55,7 +55,8 @@ export function sendCore(hub: RoomHub, gate: Gate): UnaryCore<SendFields, SendRe
     method: ChatService.method.send,
     async run(request, scope) {
       const result = await appendMessage(hub, gate, scope.call, request);
-      gate.posted(scope.call, result.message);
+      const joined = gate.posted(scope.call, result.message);
+      if (joined !== undefined) await joined;
       return sendReply(result);
     },
   };

@@ -28,8 +28,12 @@ export interface Gate {
   author(call: CallInfo, field: string, requested: string): string;
   /** Count one send, join or typing update of the call's user; throw RESOURCE_EXHAUSTED with RetryInfo past its rate. */
   take(call: CallInfo, kind: "sends" | "joins" | "typing"): void;
-  /** The call's post is stored: its identified poster becomes a member of the room (see PostingJoins). */
-  posted(call: CallInfo, message: StoredMessage): void;
+  /**
+   * The call's post is stored: its identified poster becomes a member of
+   * the room (see PostingJoins). Undefined when nothing is to be done (no
+   * identity, or a known membership); else a promise that never rejects.
+   */
+  posted(call: CallInfo, message: StoredMessage): Promise<void> | undefined;
   /** Who may touch which conversation. */
   readonly conversations: ConversationGuard;
 }
@@ -62,9 +66,9 @@ export function createGate(limits: UserLimits | undefined, people?: GatePeople):
       if (identity !== undefined) limits?.take(identity.subject, kind);
     },
     posted(call, message) {
-      if (joins === undefined) return;
+      if (joins === undefined) return undefined;
       const identity = identityOf(call);
-      if (identity !== undefined) joins.posted(identity.subject, message);
+      return identity === undefined ? undefined : joins.posted(identity.subject, message);
     },
   };
 }

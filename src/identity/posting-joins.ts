@@ -19,6 +19,7 @@ const MAX_KNOWN = 100_000;
  */
 export class PostingJoins {
   private readonly known = new Set<string>();
+  private readonly joining = new Map<string, Promise<void>>();
 
   constructor(
     private readonly people: PeopleStore,
@@ -30,20 +31,23 @@ export class PostingJoins {
   }
 
   /**
-   * `user` posted `message`, which is stored. Never throws and never fails
-   * the post: a membership that cannot begin (the user's membership limit,
-   * a store error) is logged, and the message stays stored without it.
+   * `user` posted `message`, which is stored. Undefined when the membership
+   * is known (no store call); otherwise a promise that settles once the
+   * membership is stored, so a Send answers after it and a ListMyRooms
+   * that follows sees it. It never rejects and never fails the post: a
+   * membership that cannot begin (the user's membership limit, a store
+   * error) is logged, and the message stays stored without it.
    */
-  posted(user: string, message: StoredMessage): void {
+  posted(user: string, message: StoredMessage): Promise<void> | undefined {
     const k = key(user, message.room);
-    if (this.known.has(k)) return;
-    if (this.known.size >= MAX_KNOWN) {
-      const oldest = this.known.values().next();
-      if (oldest.done !== true) this.known.delete(oldest.value);
+    if (this.known.has(k)) return undefined;
+    // Posts that follow at once wait on the same store call instead of making their own.
+    let joining = this.joining.get(k);
+    if (joining === undefined) {
+      joining = this.join(user, message, k).finally(() => this.joining.delete(k));
+      this.joining.set(k, joining);
     }
-    // Known from now on, so the posts that follow at once do not ask again.
-    this.known.add(k);
-    void this.join(user, message, k);
+    return joining;
   }
 
   private async join(user: string, message: StoredMessage, k: string): Promise<void> {
@@ -51,8 +55,12 @@ export class PostingJoins {
     try {
       const outcome = await this.people.join(user, room, seq - 1, LIMITS.membershipsMax);
       if (outcome.created) await this.people.markRead(user, room, seq);
+      if (this.known.size >= MAX_KNOWN) {
+        const oldest = this.known.values().next();
+        if (oldest.done !== true) this.known.delete(oldest.value);
+      }
+      this.known.add(k);
     } catch (error) {
-      this.known.delete(k);
       if (error instanceof MembershipLimitError) {
         this.logger.info({ user, room }, `a post stored without a membership: ${error.message}`);
       } else {

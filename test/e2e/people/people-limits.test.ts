@@ -112,3 +112,35 @@ describe("OpenConversation's limits", () => {
     expect(three.conversation?.participants).toEqual(["ann", "bob", "cy"]);
   });
 });
+
+describe("ListRooms without conversations", () => {
+  it("pages past them: limit and has_more count rooms only", async () => {
+    const client = await start();
+    const ann = await as("ann");
+    // Rooms on both sides of the conversations' place in name order ("dm." ...).
+    for (const room of ["a1", "dm-x", "dm0", "zz"]) await client.send({ room, text: "x" }, ann);
+    for (const other of ["b1", "b2", "b3", "b4"]) {
+      const opened = await client.openConversation({ participants: [other] }, ann);
+      await client.send({ room: opened.conversation?.room ?? "", text: "private" }, ann);
+    }
+    const pages: [string[], boolean][] = [];
+    let after = "";
+    for (;;) {
+      const page = await client.listRooms({ afterRoom: after, limit: 1 }, ann);
+      pages.push([page.rooms.map((r) => r.room), page.hasMore]);
+      const last = page.rooms.at(-1);
+      if (!page.hasMore || last === undefined) break;
+      after = last.room;
+    }
+    expect(pages).toEqual([
+      [["a1"], true],
+      [["dm-x"], true],
+      [["dm0"], true],
+      [["zz"], false],
+    ]);
+    const whole = await client.listRooms({ limit: 3 }, ann);
+    expect([whole.rooms.map((r) => r.room), whole.hasMore]).toEqual([["a1", "dm-x", "dm0"], true]);
+    const rest = await client.listRooms({ afterRoom: "dm-x", limit: 2 }, ann);
+    expect([rest.rooms.map((r) => r.room), rest.hasMore]).toEqual([["dm0", "zz"], false]);
+  });
+});

@@ -17,9 +17,7 @@ function parse(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof c
 
 it("caps conversations at 16 participants unless --conversation-max-participants says otherwise", () => {
   expect(parse([]).auth?.conversationMaxParticipants).toBe(16);
-  expect(parse(["--conversation-max-participants", "3"]).auth?.conversationMaxParticipants).toBe(
-    3,
-  );
+  expect(parse(["--conversation-max-participants", "3"]).auth?.conversationMaxParticipants).toBe(3);
   expect(
     parse([], { PARLEY_CONVERSATION_MAX_PARTICIPANTS: "40" }).auth?.conversationMaxParticipants,
   ).toBe(40);

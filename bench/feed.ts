@@ -6,42 +6,50 @@
 // deliveries/s, the p99 from send to delivery (the send time is the text),
 // and the server's RSS growth per connected user once every stream is open
 // and idle. The server runs from its tsc build as `npm start` does, on a
-// SQLite file whose memberships are written before it starts; the clients
-// (gRPC over a pool of HTTP/2 connections) and the publisher run here.
-// Usage: tsx bench/feed.ts [--users 200] [--rate 200] [--seconds 10] [--connections 10]
+// SQLite file whose memberships are written before it starts; the readers
+// (gRPC over a pool of HTTP/2 connections) run in processes of their own
+// (bench/feed-readers.ts), the publisher here.
+// Usage: tsx bench/feed.ts [--users 200] [--rate 200] [--seconds 10] [--connections N]
 //        (issue 20's row: --users 1000 --rate 500)
+import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type Client, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ChatService } from "../gen/chat/v1/chat_pb.js";
 import { signToken } from "../src/identity/sign-token.js";
 import { openLog } from "../src/store/open-log.js";
+import type { ReadersJob, ReadersResult } from "./feed-readers.js";
 import { parleyEntry } from "./suite/parley-build.js";
 import { cpuMsOf, rssOf } from "./suite/proc-stats.js";
-import { type ServerProcess, spawnListening } from "./suite/spawn-process.js";
+import { ROOT, type ServerProcess, spawnListening } from "./suite/spawn-process.js";
 
 const { values } = parseArgs({
   options: {
     users: { type: "string", default: "200" },
     rate: { type: "string", default: "200" },
     seconds: { type: "string", default: "10" },
-    connections: { type: "string", default: "10" },
+    connections: { type: "string", default: "" },
+    readers: { type: "string", default: "2" },
   },
 });
 const USERS = Number(values.users);
 const RATE = Number(values.rate);
 const MEASURE_MS = Number(values.seconds) * 1000;
-const CONNECTIONS = Number(values.connections);
 const ROOMS_PER_USER = 10;
+// At most 500 streams a connection (the server allows 1000 by default).
+/** Reader processes. */
+const READERS = Number(values.readers);
+const CONNECTIONS =
+  values.connections === ""
+    ? Math.max(10, Math.ceil((USERS * ROOMS_PER_USER) / 500))
+    : Number(values.connections);
 const WARMUP_MS = 2000;
 const UNLIMITED = "1000000";
 
-type Chat = Client<typeof ChatService>;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.timeOrigin + performance.now();
 
@@ -95,55 +103,38 @@ async function run(mode: "feed" | "subscribe"): Promise<Figures> {
     /"url":"http:\/\/127\.0\.0\.1:(\d+)".*"msg":"parley listening"/,
   );
   try {
-    const clients: Chat[] = Array.from({ length: CONNECTIONS }, () =>
-      createClient(ChatService, createGrpcTransport({ baseUrl: server.url })),
-    );
     await pause(500);
     const rssBefore = rssOf(server.pid);
-    const stop = new AbortController();
-    // Every stream listens on it.
-    setMaxListeners(0, stop.signal);
-    let delivered = 0;
-    let measuring = false;
-    const latencies: number[] = [];
-    let opened = 0;
-    let failed = 0;
-    const ready: Promise<void>[] = [];
-    const take = (text: string) => {
-      if (!measuring) return;
-      delivered++;
-      latencies.push(now() - Number(text));
-    };
-    for (let u = 0; u < USERS; u++) {
-      const client = clients[u % CONNECTIONS] as Chat;
-      const headers = { authorization: `Bearer ${await tokenOf(`u${u}`)}` };
-      const streams =
-        mode === "feed"
-          ? [client.feed({}, { headers, signal: stop.signal })]
-          : roomsOf(u).map((room) => client.subscribe({ room }, { headers, signal: stop.signal }));
-      for (const stream of streams) {
-        opened++;
-        let first: () => void = () => {};
-        ready.push(new Promise<void>((r) => (first = r)));
-        void (async () => {
-          try {
-            for await (const res of stream) {
-              first();
-              for (const e of res.events) if (e.event.case === "message") take(e.event.value.text);
-            }
-          } catch {
-            if (!stop.signal.aborted) failed++;
-            first();
-          }
-        })();
-      }
-    }
-    await Promise.all(ready);
+    // The readers in processes of their own: decoding thousands of streams
+    // would otherwise slow the publisher and the clock it stamps with.
+    const users = await Promise.all(
+      Array.from({ length: USERS }, async (_, u) => ({
+        token: await tokenOf(`u${u}`),
+        rooms: roomsOf(u),
+      })),
+    );
+    const readers = Array.from({ length: READERS }, (_, w) => {
+      const child = fork(join(ROOT, "bench/feed-readers.ts"), [], {
+        execArgv: ["--import", "tsx"],
+      });
+      const mine = users.filter((_, u) => u % READERS === w);
+      const job: ReadersJob = {
+        url: server.url,
+        mode,
+        users: mine,
+        connections: Math.max(1, Math.ceil(CONNECTIONS / READERS)),
+      };
+      child.send(job);
+      const ready = new Promise<void>((resolve) => child.once("message", () => resolve()));
+      return { child, ready };
+    });
+    await Promise.all(readers.map((r) => r.ready));
     await pause(1000);
     const rssPerUserKiB = (rssOf(server.pid) - rssBefore) / USERS / 1024;
 
     // The publisher: RATE messages a second, round robin over the rooms, in ticks of 10 ms.
-    const pub = clients[0] as Chat;
+    // The publisher on a connection of its own.
+    const pub = createClient(ChatService, createGrpcTransport({ baseUrl: server.url }));
     const pubHeaders = { headers: { authorization: `Bearer ${await tokenOf("pub")}` } };
     let next = 0;
     let sending = true;
@@ -163,15 +154,26 @@ async function run(mode: "feed" | "subscribe"): Promise<Figures> {
     })();
     await pause(WARMUP_MS);
     const cpuBefore = cpuMsOf(server.pid);
-    measuring = true;
+    for (const r of readers) r.child.send("measure");
     const t0 = now();
     await pause(MEASURE_MS);
-    measuring = false;
     const elapsed = now() - t0;
     const serverCpu = ((cpuMsOf(server.pid) - cpuBefore) / elapsed) * 100;
+    const results = await Promise.all(
+      readers.map(
+        (r) =>
+          new Promise<ReadersResult>((resolve) => {
+            r.child.once("message", (m) => resolve(m as ReadersResult));
+            r.child.send("stop");
+          }),
+      ),
+    );
     sending = false;
     await publishing;
-    stop.abort();
+    const latencies = results.flatMap((r) => r.latencies);
+    const delivered = results.reduce((n, r) => n + r.delivered, 0);
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    const opened = mode === "feed" ? USERS : USERS * ROOMS_PER_USER;
     latencies.sort((a, b) => a - b);
     const at = (q: number) =>
       latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;

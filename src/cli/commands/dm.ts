@@ -32,14 +32,20 @@ export function dmCommand(): Command {
         if (conversation === undefined) throw new Error("OpenConversation answered nothing");
         const labels = new RoomLabels(authorOf(cmd));
         labels.learn(conversation);
+        const messages =
+          conversation.lastSeq === 1n ? "1 message" : `${conversation.lastSeq} messages`;
         out.status(
-          `${opened.created ? "opened" : "in"} ${labels.of(conversation.room)} (${conversation.room}, ${conversation.lastSeq} messages, ${conversation.unread} unread)`,
+          `${opened.created ? "opened" : "in"} ${labels.of(conversation.room)} (${conversation.room}, ${messages}, ${conversation.unread} unread)`,
         );
         if (opts.message === undefined) {
           await chatIn(cmd, conversation.room, opts);
           return;
         }
-        out.message(await client.send(conversation.room, authorOf(cmd), opts.message));
+        const sent = await client.send(conversation.room, authorOf(cmd), opts.message);
+        out.message(sent);
+        // A post does not move one's read position (only MarkRead does): the
+        // person has read what they wrote, so say so.
+        await client.rpc.markRead({ room: conversation.room, seq: sent.seq });
       },
     );
 }

@@ -1,6 +1,6 @@
 // The reconnecting rapid reset against Parley, with the per-address reset
 // budget off (--max-resets-per-address 0: the server before it) and on (its
-// default), in one run: an attacker process (bench/soak/abuse-rapid-reset.ts)
+// default), and no attack at all as the baseline, in one run: an attacker process (bench/soak/abuse-rapid-reset.ts)
 // from 127.0.0.13 while a normal client on 127.0.0.1 sends one unary Send
 // every 100 ms. Prints, per setting, medians over the runs: the attacker's
 // connections and reset streams, the server's CPU per attacker stream, and
@@ -28,6 +28,10 @@ interface RunFigures {
   connections: number;
   streams: number;
   cpuUsPerStream: number;
+  /** Server CPU time over wall time during the attack (1 = one core busy). */
+  cpuShare: number;
+  /** The normal client's Sends over 100 ms or failed, and when. */
+  slow: string[];
   probes: number;
   failed: number;
   p50: number;
@@ -40,7 +44,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
-async function oneRun(budget: string): Promise<RunFigures> {
+async function oneRun(budget: string, attacking: boolean): Promise<RunFigures> {
   const server = await spawnListening(
     parleyEntry(),
     [
@@ -65,26 +69,36 @@ async function oneRun(budget: string): Promise<RunFigures> {
     };
     await probe(); // connected before the attack starts
     const cpuBefore = cpuMsOf(server.pid);
-    const attack = rapidResetInProcess(server.url, "127.0.0.13");
+    const attack = attacking ? await rapidResetInProcess(server.url, "127.0.0.13") : undefined;
     const latencies: number[] = [];
+    const slow: string[] = [];
     let failed = 0;
+    const began = performance.now();
     const until = performance.now() + seconds * 1000;
     while (performance.now() < until) {
       const started = performance.now();
       const ms = await probe();
       if (ms === undefined) failed++;
       else latencies.push(ms);
+      if (ms === undefined || ms > 100) {
+        slow.push(
+          `${ms === undefined ? "failed" : `${ms.toFixed(0)} ms`} at ${((started - began) / 1000).toFixed(1)} s`,
+        );
+      }
       await new Promise((r) => setTimeout(r, Math.max(0, 100 - (performance.now() - started))));
     }
-    await attack.stop();
+    const elapsedMs = performance.now() - began;
+    await attack?.stop();
     const cpuMs = cpuMsOf(server.pid) - cpuBefore;
-    const counts = new Map(attack.tally.entries());
+    const counts = new Map(attack?.tally.entries() ?? []);
     const streams = counts.get("streams reset") ?? 0;
     latencies.sort((a, b) => a - b);
     return {
       connections: counts.get("connections") ?? 0,
       streams,
       cpuUsPerStream: streams === 0 ? 0 : (cpuMs * 1000) / streams,
+      cpuShare: cpuMs / elapsedMs,
+      slow,
       probes: latencies.length + failed,
       failed,
       p50: quantile(latencies, 0.5),
@@ -105,20 +119,29 @@ function median(values: number[]): number {
 console.log(
   `reconnecting rapid reset, ${seconds} s per run, medians of ${runs} runs; normal client: one gRPC Send every 100 ms`,
 );
-for (const [label, budget] of [
-  ["budget off (--max-resets-per-address 0: before)", "0"],
-  ["budget on (--max-resets-per-address 1000, the default)", "1000"],
+for (const [label, budget, attacking] of [
+  ["no attack (the baseline: this machine's own noise)", "1000", false],
+  ["budget off (--max-resets-per-address 0: before)", "0", true],
+  ["budget on (--max-resets-per-address 1000, the default)", "1000", true],
 ] as const) {
   const all: RunFigures[] = [];
-  for (let i = 0; i < runs; i++) all.push(await oneRun(budget));
+  for (let i = 0; i < runs; i++) all.push(await oneRun(budget, attacking));
   const m = (pick: (f: RunFigures) => number) => median(all.map(pick));
   console.log(`\n${label}`);
-  console.log(
-    `  attacker: ${m((f) => f.connections)} connections, ${m((f) => f.streams)} streams reset; server CPU ${m((f) => f.cpuUsPerStream).toFixed(1)} µs per attacker stream`,
-  );
+  if (attacking) {
+    console.log(
+      `  attacker: ${m((f) => f.connections)} connections, ${m((f) => f.streams)} streams reset; server CPU ${m((f) => f.cpuUsPerStream).toFixed(1)} µs per attacker stream`,
+    );
+  }
+  console.log(`  server CPU: ${(m((f) => f.cpuShare) * 100).toFixed(0)}% of one core`);
   console.log(
     `  normal client: ${m((f) => f.probes)} Sends, ${m((f) => f.failed)} failed; p50 ${m((f) => f.p50).toFixed(1)} ms, p99 ${m((f) => f.p99).toFixed(1)} ms, worst ${m((f) => f.worst).toFixed(1)} ms`,
   );
-  console.log(`  last run's GOAWAYs: ${all.at(-1)?.goaways.slice(0, 4).join("; ") || "none"}`);
+  console.log(
+    `  slow or failed Sends, every run: ${all.flatMap((f) => f.slow).join("; ") || "none"}`,
+  );
+  if (attacking) {
+    console.log(`  last run's GOAWAYs: ${all.at(-1)?.goaways.slice(0, 4).join("; ") || "none"}`);
+  }
 }
 process.exit(0);

@@ -85,12 +85,19 @@ export function rapidResetAttack(url: string, localAddress: string): Abuse {
 /**
  * rapidResetAttack in a process of its own (rapid-reset-process.ts), so that
  * its busy loop does not slow the normal clients it is measured against.
+ * Resolves once the attack has begun (the process loaded first, so its
+ * start-up is not counted as the attack's cost).
  */
-export function rapidResetInProcess(url: string, localAddress: string): Abuse {
+export async function rapidResetInProcess(url: string, localAddress: string): Promise<Abuse> {
   const child = fork(new URL("./rapid-reset-process.ts", import.meta.url), [url, localAddress], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  await new Promise<void>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("message", () => resolve());
+  });
+  child.send("start");
   const tally = new Tally(
     `reconnecting rapid reset (Send HEADERS+DATA+RST_STREAM, from ${localAddress})`,
   );

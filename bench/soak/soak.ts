@@ -55,7 +55,7 @@ if (options) {
       neverReadingSubscribers(server.url, burstRoom, 5),
       await endlessGrpcBodies(server.url),
       // From an address of its own: the server charges its resets and reconnects to it.
-      rapidResetInProcess(server.url, "127.0.0.13"),
+      await rapidResetInProcess(server.url, "127.0.0.13"),
       sendBursts(server.url, burstRoom),
       unknownRoomReads(server.url),
       oversizeSends(server.url),

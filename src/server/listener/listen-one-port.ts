@@ -81,7 +81,7 @@ export async function listenOnePort(
       flags: number,
       rawHeaders: string[],
     ) => {
-      resets?.watch(stream);
+      if (resets !== undefined && !resets.admit(stream)) return;
       if (!take(stream, headers)) compat.emit("stream", stream, headers, flags, rawHeaders);
     },
   );

@@ -67,12 +67,27 @@ export function resetBudget(perWindow: number, now: () => number = Date.now) {
     refusals.maxResetsPerAddress.value++;
     session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from(message(address)));
     session.close();
+    overspent.add(session);
   }
 
+  // Sessions told GOAWAY for their resets: streams nghttp2 already took from
+  // the same read (a burst arrives many streams to a packet) are refused
+  // before any handler sees them.
+  const overspent = new WeakSet<http2.Http2Session>();
+
   return {
-    /** Charge this stream's reset, if the client resets it, to its client's address. */
-    watch(stream: http2.ServerHttp2Stream): void {
+    /**
+     * Charge this stream's reset, if the client resets it, to its client's
+     * address. False (the stream refused, REFUSED_STREAM) when its
+     * connection has already overspent: the caller must not serve it.
+     */
+    admit(stream: http2.ServerHttp2Stream): boolean {
+      if (overspent.has(stream.session as http2.Http2Session)) {
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return false;
+      }
       stream.once("aborted", onAborted);
+      return true;
     },
     /** The refusal for a new connection from an address in its cool-down, if it is in one. */
     refusal(address: string): Refusal | undefined {

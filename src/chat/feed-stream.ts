@@ -92,6 +92,17 @@ export class FeedStream implements Beating {
     // seen, and applying a change is idempotent (a join of a followed room,
     // a leave of one not followed, change nothing).
     this.unwatch = this.deps.log.people.watch((change) => {
+      if (change.kind === "lost") {
+        // Joins, leaves or reads of this user may have been missed: the
+        // client resumes with its cursor and gets them as they are now.
+        this.finish(
+          new ConnectError(
+            "the server missed changes to memberships (its store's change channel was down); resume with the last cursor",
+            Code.Unavailable,
+          ),
+        );
+        return;
+      }
       if (change.user !== this.start.user || this.ended) return;
       if (this.early !== undefined) this.early.push(change);
       else this.queueChange(change);

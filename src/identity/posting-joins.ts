@@ -27,6 +27,8 @@ export class PostingJoins {
   ) {
     people.watch((change) => {
       if (change.kind === "left") this.known.delete(key(change.user, change.room));
+      // A leave may have been missed: know nothing, and ask the store again.
+      if (change.kind === "lost") this.known.clear();
     });
   }
 

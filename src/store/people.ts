@@ -33,7 +33,13 @@ export interface Conversation {
 export type PeopleChange =
   | { kind: "joined"; user: string; membership: Membership }
   | { kind: "left"; user: string; room: string }
-  | { kind: "read"; user: string; room: string; readSeq: number };
+  | { kind: "read"; user: string; room: string; readSeq: number }
+  /**
+   * Changes may have been missed (a shared engine's change channel was down
+   * and is back): whatever a watcher holds of anyone's memberships must be
+   * read again. `user` is "" (it concerns everyone).
+   */
+  | { kind: "lost"; user: "" };
 
 /** What join did: the membership as stored, and whether this call began it. */
 export interface JoinOutcome {

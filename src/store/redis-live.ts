@@ -27,6 +27,8 @@ export class RedisLive implements LiveMessages {
   private readonly watched = new Map<string, Watched>();
   /** Whole-store channels (see listen), by channel. */
   private readonly listened = new Map<string, (payload: string) => void>();
+  /** Told when a listened channel is subscribed again after the connection was down (what was published meanwhile is lost). */
+  private readonly resumedListens = new Map<string, () => void>();
   private readonly sub: Redis | Cluster;
   private readonly sharded: boolean;
 
@@ -55,8 +57,29 @@ export class RedisLive implements LiveMessages {
     // A cluster client's plain subscriber connection re-subscribes by itself
     // when it moves to another node; a plain client's must be told.
     if (!this.sharded) {
+      let connectedBefore = false;
       this.sub.on("ready", () => {
-        for (const channel of this.listened.keys()) this.sub.subscribe(channel).catch(() => {});
+        // The first "ready" is the first connection: nothing was missed yet.
+        const again = connectedBefore;
+        connectedBefore = true;
+        for (const channel of this.listened.keys()) {
+          this.sub.subscribe(channel).then(
+            () => {
+              if (again) this.resumedListens.get(channel)?.();
+            },
+            () => {},
+          );
+        }
+      });
+    } else {
+      // The cluster client re-subscribes by itself; its shard subscribers
+      // being ready again (not the first time) is the sign that the
+      // connection was down.
+      let readyBefore = false;
+      this.sub.on("subscribersReady", () => {
+        const again = readyBefore;
+        readyBefore = true;
+        if (again) for (const resumed of this.resumedListens.values()) resumed();
       });
     }
     // The store's command connection logs an outage once (RedisLog); this one
@@ -97,15 +120,21 @@ export class RedisLive implements LiveMessages {
    * connection). Resolves once subscribed. At most once, like every pub/sub:
    * what is published while the connection is down is lost.
    */
-  async listen(channel: string, handler: (payload: string) => void): Promise<void> {
+  async listen(
+    channel: string,
+    handler: (payload: string) => void,
+    resumed?: () => void,
+  ): Promise<void> {
     this.listened.set(channel, handler);
     await this.sub.subscribe(channel);
+    if (resumed !== undefined) this.resumedListens.set(channel, resumed);
   }
 
   /** Stop listening and close the subscriber connection. */
   close(): void {
     this.watched.clear();
     this.listened.clear();
+    this.resumedListens.clear();
     this.sub.disconnect();
   }
 

@@ -193,7 +193,11 @@ export class RedisPeople implements PeopleStore {
   /** Subscribes to PEOPLE_CHANNEL once (for as long as the store is open); resolves when subscribed. */
   watching(): Promise<void> {
     if (this.subscribed === undefined) {
-      const subscribing = this.live.listen(PEOPLE_CHANNEL, (payload) => this.deliver(payload));
+      const subscribing = this.live.listen(
+        PEOPLE_CHANNEL,
+        (payload) => this.deliver(payload),
+        () => this.emit({ kind: "lost", user: "" }),
+      );
       this.subscribed = subscribing.catch((error: unknown) => {
         // Let the next call try again.
         this.subscribed = undefined;
@@ -258,6 +262,10 @@ export class RedisPeople implements PeopleStore {
     } catch {
       return;
     }
+    this.emit(change);
+  }
+
+  private emit(change: PeopleChange): void {
     for (const watcher of this.watchers) {
       // One watcher that throws must not keep the change from the others.
       try {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversationId } from "../../../src/chat/conversation-id.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
+import { startCuttableProxy } from "../../helpers/cuttable-proxy.js";
 import { redisTestsCanRun, startRedis, type TestRedis } from "../../helpers/redis-server.js";
 import { eventually } from "../../helpers/room-watcher.js";
 import { chatClient, startTestServer } from "../../helpers/test-server.js";
@@ -132,5 +133,52 @@ describe.runIf(redisTestsCanRun("People methods across two nodes"))(
       const [[room, lastSeq, readSeq] = []] = await rooms(nodeA.url, "cy");
       expect([room, readSeq]).toEqual(["hall", lastSeq]);
     });
+
+    it("a feed on a node whose change channel was down ends UNAVAILABLE, and its resume has what it missed", async () => {
+      const proxy = await startCuttableProxy(Number(new URL(redis.url).port));
+      const nodeC = await startTestServer({ store: `redis://127.0.0.1:${proxy.port}`, auth });
+      try {
+        const c = chatClient(nodeC.url);
+        // No room followed (a room's follower fails by itself while Redis is
+        // away): only the missed change can end this feed.
+        const stop = new AbortController();
+        const feed = c
+          .feed({}, { ...(await as("di")), signal: stop.signal })
+          [Symbol.asyncIterator]();
+        const first = await feed.next();
+        const ready = first.value?.events[0]?.event;
+        expect(
+          ready?.case === "ready" && ready.value.rooms.map((r: { room: string }) => r.room),
+        ).toEqual([]);
+        const cursor = first.value?.cursor ?? "";
+
+        // Node C's connections to Redis go; a join on node A is published meanwhile.
+        proxy.cut();
+        await chatClient(nodeA.url).joinRoom({ room: "garden" }, await as("di"));
+        proxy.restore();
+        // Once C's subscriber is back, the feed says it may have missed changes.
+        expect(await answer(feed.next())).toBe(
+          "Unavailable: the server missed changes to memberships (its store's change channel was down); resume with the last cursor",
+        );
+        // The resumed feed may hear of the reconnect too (a resume, like a
+        // client's, tries again); its Ready holds the join it missed.
+        let resumed: Awaited<ReturnType<typeof feed.next>> | undefined;
+        for (let attempt = 0; resumed === undefined && attempt < 5; attempt++) {
+          resumed = await c
+            .feed({ cursor }, { ...(await as("di")), signal: stop.signal })
+            [Symbol.asyncIterator]()
+            .next()
+            .catch(() => undefined);
+        }
+        const again = resumed?.value?.events[0]?.event;
+        expect(
+          again?.case === "ready" && again.value.rooms.map((r: { room: string }) => r.room),
+        ).toEqual(["garden"]);
+        stop.abort();
+      } finally {
+        await nodeC.stop();
+        await proxy.close();
+      }
+    }, 60_000);
   },
 );

@@ -297,6 +297,12 @@ describe("the proto as @grpc/proto-loader sees it", () => {
       ["/chat.v1.ChatService/ListMembers", false, false],
       ["/chat.v1.ChatService/SetTyping", false, false],
       ["/chat.v1.ChatService/Login", false, false],
+      ["/chat.v1.ChatService/JoinRoom", false, false],
+      ["/chat.v1.ChatService/LeaveRoom", false, false],
+      ["/chat.v1.ChatService/ListMyRooms", false, false],
+      ["/chat.v1.ChatService/MarkRead", false, false],
+      ["/chat.v1.ChatService/OpenConversation", false, false],
+      ["/chat.v1.ChatService/Feed", false, true],
     ]);
   });
 });

@@ -21,7 +21,7 @@ const UNARY_TYPES =
 const STREAM_TYPES =
   "application/connect+json or application/connect+proto (Connect streams: enveloped messages), application/grpc (gRPC) or application/grpc-web (gRPC-Web)";
 const METHODS =
-  "Send, Listener, Subscribe, Echo, Chat, History, ListRooms, ListMembers, SetTyping, Login";
+  "Send, Listener, Subscribe, Echo, Chat, History, ListRooms, ListMembers, SetTyping, Login, JoinRoom, LeaveRoom, ListMyRooms, MarkRead, OpenConversation, Feed";
 const SERVICES =
   "chat.v1.ChatService, grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection";
 

@@ -115,6 +115,12 @@ describe.each(["v1", "v1alpha"] as const)("grpc.reflection.%s", (version) => {
         "ListMembers",
         "SetTyping",
         "Login",
+        "JoinRoom",
+        "LeaveRoom",
+        "ListMyRooms",
+        "MarkRead",
+        "OpenConversation",
+        "Feed",
       ]);
       const send = chat.service[0]?.method[0];
       expect([send?.inputType, send?.outputType]).toEqual([
@@ -152,6 +158,12 @@ describe.each(["v1", "v1alpha"] as const)("grpc.reflection.%s", (version) => {
         "chat.v1.ListMembersRequest",
         "chat.v1.SetTypingRequest",
         "chat.v1.LoginRequest",
+        "chat.v1.JoinRoomRequest",
+        "chat.v1.LeaveRoomRequest",
+        "chat.v1.ListMyRoomsRequest",
+        "chat.v1.MarkReadRequest",
+        "chat.v1.OpenConversationRequest",
+        "chat.v1.FeedRequest",
       ]);
     },
   );

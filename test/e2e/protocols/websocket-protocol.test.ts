@@ -109,7 +109,7 @@ describe("the documented WebSocket protocol, from a plain ws client", () => {
       error: {
         code: "unimplemented",
         message:
-          'chat.v1.ChatService has no method "Shout"; its methods: Send, Listener, Subscribe, Echo, Chat, History, ListRooms, ListMembers, SetTyping, Login',
+          'chat.v1.ChatService has no method "Shout"; its methods: Send, Listener, Subscribe, Echo, Chat, History, ListRooms, ListMembers, SetTyping, Login, JoinRoom, LeaveRoom, ListMyRooms, MarkRead, OpenConversation, Feed',
       },
     });
     expect(await s.end(5)).toEqual({

@@ -1,11 +1,11 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { conversationId } from "../../../src/chat/conversation-id.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import { LIMITS } from "../../../src/limits.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
+import { refusal, tokenFor } from "../../helpers/people-calls.js";
 import { chatClient, startTestServer } from "../../helpers/test-server.js";
-import { hsToken, secretFile } from "../../helpers/tokens.js";
+import { secretFile } from "../../helpers/tokens.js";
 
 // The limits of the People methods: the membership limit (1000 rooms and
 // conversations per user), the join rate on OpenConversation, and the
@@ -26,19 +26,7 @@ async function start(overrides: Partial<AuthConfig> = {}) {
   return chatClient(server.url);
 }
 
-async function as(sub: string) {
-  return { headers: { authorization: `Bearer ${await hsToken(SECRET, { sub })}` } };
-}
-
-async function refusal(call: Promise<unknown>): Promise<[string, string]> {
-  try {
-    await call;
-  } catch (error) {
-    const e = ConnectError.from(error);
-    return [Code[e.code], e.rawMessage];
-  }
-  throw new Error("expected the call to fail");
-}
+const as = (sub: string) => tokenFor(SECRET, sub);
 
 describe("the membership limit", () => {
   it("refuses the 1001st JoinRoom and OpenConversation; a post to a new room is stored without the membership", async () => {

@@ -1,9 +1,9 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversationId } from "../../../src/chat/conversation-id.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
+import { refusal, tokenFor } from "../../helpers/people-calls.js";
 import { chatClient, startTestServer } from "../../helpers/test-server.js";
 import { hsToken, secretFile } from "../../helpers/tokens.js";
 
@@ -30,21 +30,7 @@ afterAll(async () => {
   await open.stop();
 });
 
-/** Call options with a token for `sub`. */
-async function as(sub: string) {
-  return { headers: { authorization: `Bearer ${await hsToken(SECRET, { sub })}` } };
-}
-
-/** The error a call fails with, as code and message. */
-async function refusal(call: Promise<unknown>): Promise<[string, string]> {
-  try {
-    await call;
-  } catch (error) {
-    const e = ConnectError.from(error);
-    return [Code[e.code], e.rawMessage];
-  }
-  throw new Error("expected the call to fail");
-}
+const as = (sub: string) => tokenFor(SECRET, sub);
 
 const client = () => chatClient(server.url);
 

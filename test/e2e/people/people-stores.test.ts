@@ -7,10 +7,11 @@ import { conversationId } from "../../../src/chat/conversation-id.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { startCuttableProxy } from "../../helpers/cuttable-proxy.js";
+import { tokenFor } from "../../helpers/people-calls.js";
 import { redisTestsCanRun, startRedis, type TestRedis } from "../../helpers/redis-server.js";
 import { eventually } from "../../helpers/room-watcher.js";
 import { chatClient, startTestServer } from "../../helpers/test-server.js";
-import { hsToken, secretFile } from "../../helpers/tokens.js";
+import { secretFile } from "../../helpers/tokens.js";
 
 // The People methods and conversation privacy on the stores that outlive a
 // process: on SQLite, a restarted server (which remembers no conversation
@@ -21,9 +22,7 @@ import { hsToken, secretFile } from "../../helpers/tokens.js";
 const SECRET = "a shared secret of more than thirty-two bytes, for tests";
 const auth: AuthConfig = { ...AUTH_DEFAULTS, mode: "jwt", secretFile: secretFile(SECRET) };
 
-async function as(sub: string) {
-  return { headers: { authorization: `Bearer ${await hsToken(SECRET, { sub })}` } };
-}
+const as = (sub: string) => tokenFor(SECRET, sub);
 
 async function answer(call: Promise<unknown>): Promise<string> {
   try {

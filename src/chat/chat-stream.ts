@@ -22,8 +22,9 @@ import {
  * The Chat method: the first request joins a room, later ones post to it,
  * and the response side carries the room's events as Subscribe does. Posts
  * are stored one at a time in arrival order (the next request is read once
- * the previous post is stored); a bad or failed post ends the whole stream
- * with its error, and nothing of it is stored. When the client closes its
+ * the previous post is stored, and the first post once the join is
+ * accepted); a bad or failed post ends the whole stream with its error, and
+ * nothing of it is stored. When the client closes its
  * side, events keep coming until it cancels.
  */
 export function chatCore(hub: RoomHub, gate: Gate): BidiCore<ChatRequest, ChatResponse> {
@@ -57,27 +58,35 @@ export function chatCore(hub: RoomHub, gate: Gate): BidiCore<ChatRequest, ChatRe
         const epoch = validEpoch("join.epoch", j.epoch);
         const sinceSeq =
           j.sinceSeq === undefined ? undefined : validSeq("join.since_seq", j.sinceSeq);
-        const follow = () => {
-          gate.take(scope.call, "joins");
-          member = { room, author };
-          hub.feed(room, { author, epoch, sinceSeq }, stopFeed.signal, {
-            deliver: (batch) => sink.send(eventsReply(ChatResponseSchema, batch)),
-            drained: () => sink.drained(),
-            end: (reason) => {
-              scope.signal.removeEventListener("abort", onScopeAbort);
-              sink.end(reason);
-            },
+        /** Follow the room; resolves once the feed started (ready sent) or ended (a refused resume). */
+        const follow = () =>
+          new Promise<void>((settled) => {
+            gate.take(scope.call, "joins");
+            member = { room, author };
+            hub.feed(room, { author, epoch, sinceSeq }, stopFeed.signal, {
+              deliver: (batch) => {
+                settled();
+                return sink.send(eventsReply(ChatResponseSchema, batch));
+              },
+              drained: () => sink.drained(),
+              end: (reason) => {
+                // No post of a refused join is read, so none is stored.
+                if (reason !== undefined) failed = true;
+                settled();
+                scope.signal.removeEventListener("abort", onScopeAbort);
+                sink.end(reason);
+              },
+            });
           });
-        };
-        if (allowed === undefined) return follow();
-        // A conversation: no post is read until its participants are checked
-        // (the returned promise holds them), and a refusal ends the stream
-        // before anything is written.
-        joining = allowed
+        // No post is read until the join is accepted (the returned promise
+        // holds them): a conversation's participants are checked first, and a
+        // resume point the room cannot serve (another epoch, a seq past its end
+        // or trimmed) ends the stream before any post is stored.
+        joining = (allowed ?? Promise.resolve())
           .then(() => {
             if (failed) return;
             if (stopFeed.signal.aborted) return fail(stopFeed.signal.reason);
-            follow();
+            return follow();
           })
           .catch(fail);
         return joining;

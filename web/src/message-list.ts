@@ -58,6 +58,8 @@ export class MessageList {
     for (const child of [...this.scroller.children]) if (!keep.has(child)) child.remove();
     this.rows.clear();
     this.hasMore = hasMore;
+    // A post that was stored while its stream broke shows as the message it became.
+    for (const m of messages) this.dropPending(m.clientMessageId);
     for (const m of messages) this.insertRow(this.messageRow(m), this.firstPendingOrNull());
     this.renderEdge();
     this.scrollToBottom();

@@ -1,6 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
-import { type ChatRequest, ChatRequestSchema } from "../../gen/chat/v1/chat_pb.js";
+import {
+  type ChatRequest,
+  ChatRequestSchema,
+  ResumeErrorSchema,
+} from "../../gen/chat/v1/chat_pb.js";
 import type { ParleyClient } from "../../src/client/parley-client.js";
 import type { ResumeTuning } from "../../src/client/reconnecting.js";
 import {
@@ -88,6 +92,9 @@ export function chatFeed(
     // A join refused for a per-user rate or cap: it passes again shortly.
     if (failure.code === Code.ResourceExhausted) return true;
     if (!POST_REFUSALS.has(failure.code)) return false;
+    // The join's resume point refused (it carries the room's range): no post
+    // was read, so none failed; the room view starts afresh and posts them again.
+    if (failure.findDetails(ResumeErrorSchema).length > 0) return false;
     const refused = pending.shift();
     refused?.reject(failure);
     return refused !== undefined;

@@ -62,9 +62,14 @@ export class RoomView {
   /** "X left" notices waiting out LEAVE_QUIET_MS, by name. */
   private readonly leaving = new Map<string, ReturnType<typeof setTimeout>>();
   private everLive = false;
-  /** The feed posts go to, once it is open (posts made before wait for it). */
-  private readonly feed: Promise<RoomFeed>;
-  private feedOpened!: (feed: RoomFeed) => void;
+  /** The feed posts go to; undefined while one opens (posts made meanwhile wait for it). */
+  private feed: RoomFeed | undefined;
+  /**
+   * Posts not yet seen stored, by client_message_id. A feed opened afresh
+   * (the room's log was recreated) takes them all over: the one they went
+   * to has ended, and the same id stores each at most once.
+   */
+  private readonly unconfirmed = new Map<string, string>();
 
   constructor(
     private readonly room: string,
@@ -85,9 +90,6 @@ export class RoomView {
     });
     this.el = h("div", { class: "room-view" }, this.list.el, this.typing.el, this.composer.el);
     this.el.style.display = "contents";
-    this.feed = new Promise((resolve) => {
-      this.feedOpened = resolve;
-    });
     void this.run();
   }
 
@@ -116,6 +118,7 @@ export class RoomView {
       const page = await this.firstPage();
       if (!page) return;
       this.list.reset(page.messages, page.hasMore);
+      for (const m of page.messages) this.unconfirmed.delete(m.clientMessageId);
       const newest = page.messages.at(-1);
       this.deps.onLastMessage(
         page.lastSeq,
@@ -129,12 +132,15 @@ export class RoomView {
           signal,
           onStatus: (status) => this.onStatus(status),
         });
-        this.feedOpened(feed);
+        this.feed = feed;
+        for (const [clientMessageId, text] of this.unconfirmed)
+          this.postOn(feed, text, clientMessageId);
         for await (const event of feed.events) this.handle(event);
         return;
       } catch (error) {
         // The server cannot continue without a hole: say so, and start again from what it has.
         if (error instanceof ResumeFailedError) {
+          this.feed = undefined;
           why =
             error.reason === "epochChanged"
               ? "This room's history was reset on the server; showing it afresh."
@@ -275,13 +281,21 @@ export class RoomView {
    * and offers to try again.
    */
   private post(text: string, clientMessageId: string): void {
-    this.feed
-      .then((feed) => feed.post(text, clientMessageId))
-      .catch((error: unknown) => {
-        if (this.stop.signal.aborted) return;
+    this.unconfirmed.set(clientMessageId, text);
+    if (this.feed !== undefined) this.postOn(this.feed, text, clientMessageId);
+  }
+
+  private postOn(feed: RoomFeed, text: string, clientMessageId: string): void {
+    feed.post(text, clientMessageId).then(
+      () => this.unconfirmed.delete(clientMessageId),
+      (error: unknown) => {
+        // A feed that has since been replaced speaks for none of its posts.
+        if (this.stop.signal.aborted || feed !== this.feed) return;
+        this.unconfirmed.delete(clientMessageId);
         const reason = ConnectError.from(error).rawMessage;
         this.list.failPending(clientMessageId, reason, () => this.post(text, clientMessageId));
-      });
+      },
+    );
   }
 
   /** Pasted lines, one message each; the summary shows in the room. */

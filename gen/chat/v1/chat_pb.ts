@@ -1855,7 +1855,9 @@ export const ChatService: GenService<{
    * join; every later request must be a post. The stream receives the same
    * events as Subscribe (the poster sees its own messages, with their seq).
    * Errors are those of Subscribe, plus INVALID_ARGUMENT for a bad join or
-   * post (the stream ends; nothing of the bad post is stored).
+   * post (the stream ends; nothing of the bad post is stored). Posts are read
+   * only once the join is accepted: a join refused (its room, or a resume
+   * point the room cannot serve) stores none of the posts sent after it.
    * Bidirectional: needs HTTP/2.
    *
    * @generated from rpc chat.v1.ChatService.Chat

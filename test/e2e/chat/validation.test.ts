@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import {
   type ChatRequest,
   ChatRequestSchema,
@@ -11,6 +12,8 @@ import {
   type RoomEvent,
   SendRequestSchema,
 } from "../../../gen/chat/v1/chat_pb.js";
+import type { WebSocketConstructor } from "../../../src/client/ws-connection.js";
+import { createWebSocketTransport } from "../../../src/client/ws-transport.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { messageSeqs } from "../../helpers/streams.js";
 import { chatClient, startTestServer, type TransportName } from "../../helpers/test-server.js";
@@ -555,6 +558,54 @@ describe("Chat", () => {
     expect(await storedTexts(room)).toEqual(["hello"]);
   });
 });
+
+// Every transport that streams both ways (HTTP/1.1 cannot), the page's
+// WebSocket included: there the join and its posts arrive in one read,
+// before the room's log could be checked.
+describe.each<TransportName | "websocket">(["connect-h2", "grpc-h2", "grpcweb-h2", "websocket"])(
+  "a Chat join refused for its resume point, over %s",
+  (transport) => {
+    const chat = () =>
+      transport === "websocket"
+        ? createClient(
+            ChatService,
+            createWebSocketTransport({
+              baseUrl: server.url,
+              WebSocket: WebSocket as unknown as WebSocketConstructor,
+            }),
+          )
+        : chatClient(server.url, transport);
+
+    it.each([
+      [
+        "another epoch",
+        { epoch: "old-epoch" },
+        Code.FailedPrecondition,
+        'epoch "old-epoch" does not match room',
+      ],
+      [
+        "a since_seq past the end",
+        { sinceSeq: 5n },
+        Code.OutOfRange,
+        "since_seq 5 is ahead of room",
+      ],
+    ])("(%s) stores none of the posts sent after it", async (_, resume, code, words) => {
+      const room = freshRoom("chat");
+      async function* requests(): AsyncGenerator<ChatRequest> {
+        yield create(ChatRequestSchema, {
+          action: { case: "join", value: { room, author: "ann", ...resume } },
+        });
+        yield post("sent before the refusal came");
+        yield post("and another");
+      }
+      const { got, err } = await readToError(chat().chat(requests()));
+      expect(got).toEqual([]);
+      expect(Code[err.code]).toBe(Code[code]);
+      expect(err.rawMessage).toContain(words);
+      await expectNothingStored(room);
+    });
+  },
+);
 
 describe.each<TransportName>(["connect-h2", "grpc-h2", "grpcweb-h1"])("over %s", (transport) => {
   let c: ReturnType<typeof chatClient>;

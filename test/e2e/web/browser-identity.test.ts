@@ -263,10 +263,17 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await connected(page);
 
       await stopServer();
+      // Posted while the server is away: it waits, and goes out once the server is back,
+      // though the new server refuses the page's token and its memory store's room has a new epoch.
+      await send(page, "while away");
       await startServer(["--auth", "guest", "--auth-secret-file", secretFile(SECRET_B)]);
       await send(page, "back again");
-      await page.waitForSelector("[data-seq='1']");
-      expect(await rows(page)).toEqual([[1, "erin", "back again"]]);
+      await page.waitForSelector("[data-seq='2']");
+      expect(await rows(page)).toEqual([
+        [1, "erin", "while away"],
+        [2, "erin", "back again"],
+      ]);
+      expect(await page.$$eval(".message.pending, .message.failed", (els) => els.length)).toBe(0);
       expect(await page.textContent("#identity .name")).toBe("erin");
       expect(await page.$(".session-ended")).toBeNull();
     }, 60_000);

@@ -320,7 +320,10 @@ export function describePeople(
       }
     });
 
-    it("tells watchers each change once, in order, and nothing for calls that change nothing", async () => {
+    // In order per user: that is what a user's feed needs, and all a Redis
+    // Cluster gives, where each user's changes are published by the master
+    // holding that user (changes of users on different masters may cross).
+    it("tells watchers each change once, in order per user, and nothing for calls that change nothing", async () => {
       const people = await store();
       const watch = await record(people);
       const t0 = Date.now();
@@ -338,17 +341,25 @@ export function describePeople(
       await people.openConversation(c, "ann", 0, BIG);
       await people.openConversation(c, "bo", 0, BIG);
       await failure(people.openConversation(convo("dm.refused", ["ann", "cy"]), "ann", 0, 1));
-      // Last, so that every change before it has arrived when it has.
-      await people.join("cy", "last", 1, BIG);
-      await watch.reach(6);
-      expect(watch.changes).toEqual([
+      // Last for each user, so that every change of that user before it has arrived when it has.
+      for (const user of ["ann", "bo", "cy"]) await people.join(user, "last", 1, BIG);
+      await watch.reach(8);
+      const byUser = (user: string) => watch.changes.filter((change) => change.user === user);
+      expect(byUser("ann")).toEqual([
         { kind: "joined", user: "ann", membership: fresh("design", 2, t0) },
         { kind: "read", user: "ann", room: "design", readSeq: 4 },
         { kind: "left", user: "ann", room: "design" },
         { kind: "joined", user: "ann", membership: fresh(c.id, 0, t0) },
+        { kind: "joined", user: "ann", membership: fresh("last", 1, t0) },
+      ]);
+      expect(byUser("bo")).toEqual([
         { kind: "joined", user: "bo", membership: fresh(c.id, 0, t0) },
+        { kind: "joined", user: "bo", membership: fresh("last", 1, t0) },
+      ]);
+      expect(byUser("cy")).toEqual([
         { kind: "joined", user: "cy", membership: fresh("last", 1, t0) },
       ]);
+      expect(watch.changes).toHaveLength(8);
     });
 
     it("tells every watcher, until it unsubscribes", async () => {

@@ -1,4 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
+import type { TraceContext } from "./trace-context.js";
 
 /** The wire protocols a call can arrive on. */
 export type CallProtocol = "connect" | "grpc" | "grpc-web" | "sse" | "websocket";
@@ -34,6 +35,8 @@ export interface CallInfo {
   readonly deadline: number | undefined;
   /** The client's x-request-id when it sent a usable one, else one made here; in every log line of the call. */
   readonly requestId: string;
+  /** Its W3C trace context when the client sent a valid traceparent; in the request log line. */
+  readonly trace: TraceContext | undefined;
   /** performance.now() when the call arrived. */
   readonly startedAt: number;
   /**

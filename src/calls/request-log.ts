@@ -16,12 +16,14 @@ function describe(call: CallInfo, code: string) {
     code,
     durationMs: Math.round((performance.now() - call.startedAt) * 100) / 100,
     requestId: call.requestId,
+    ...(call.trace === undefined ? {} : { traceId: call.trace.traceId, spanId: call.trace.spanId }),
   };
 }
 
 /**
  * The request log: one line per finished call, with its method, protocol,
- * path, code, duration and request id. Successes log at debug, and so does
+ * path, code, duration and request id, and the trace and span ids when the
+ * client sent a traceparent. Successes log at debug, and so does
  * a call the client canceled (it went away or stopped reading: the normal
  * end of a subscription, nothing failed); other failures at info (a
  * client's bad request is routine), and an INTERNAL error at error with the

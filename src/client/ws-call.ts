@@ -25,6 +25,8 @@ export class ClientCall {
   private read = 0;
   readonly header: Promise<Headers>;
   private headerSettle!: { resolve(h: Headers): void; reject(e: unknown): void };
+  /** The response headers, once HEADERS came: an error's metadata carries them too. */
+  private received: Headers | undefined;
 
   constructor(
     readonly id: number,
@@ -49,7 +51,8 @@ export class ClientCall {
     if (this.ending !== undefined) return;
     switch (type) {
       case WsFrameType.headers:
-        this.headerSettle.resolve(new Headers(JSON.parse(new TextDecoder().decode(payload))));
+        this.received = new Headers(JSON.parse(new TextDecoder().decode(payload)));
+        this.headerSettle.resolve(this.received);
         return;
       case WsFrameType.responseMessage:
         this.responses.push(payload);
@@ -139,6 +142,10 @@ export class ClientCall {
   private finish(error: ConnectError | undefined, trailer: Headers): void {
     if (this.ending !== undefined) return;
     this.ending = { error, trailer };
+    // As connect's own transports do: an error's metadata holds the headers and the trailers.
+    this.received?.forEach((value, name) => {
+      if (error !== undefined && !error.metadata.has(name)) error.metadata.set(name, value);
+    });
     this.writer.forget(this.id);
     if (error !== undefined) this.headerSettle.reject(error);
     else this.headerSettle.resolve(new Headers());

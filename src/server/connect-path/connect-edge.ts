@@ -13,6 +13,7 @@ import {
 import { callError } from "../../calls/call-error.js";
 import { type CallInfo, peerOf, protocolOf } from "../../calls/call-info.js";
 import { admit, type CallPolicy } from "../../calls/call-policy.js";
+import { responseIds } from "../../calls/response-ids.js";
 import { closeReason } from "../close-reason.js";
 import { callInfoOf, headerValue } from "../edge/call-info.js";
 import type { NodeHandlerFn } from "../fallback-router.js";
@@ -70,6 +71,8 @@ export function connectEdge(options: ConnectEdgeOptions): RequestHandler {
       return;
     }
     const call = callInfo(req, handler.method);
+    // Merged into whatever head connect-node writes, an error's included.
+    for (const [name, value] of Object.entries(responseIds(call))) res.setHeader(name, value);
     const unary = handler.method.methodKind === "unary";
     const singleRequest = unary || handler.method.methodKind === "server_streaming";
     const failure: { error?: unknown } = {};

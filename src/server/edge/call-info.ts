@@ -1,6 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { CallAdapter, CallInfo, CallProtocol } from "../../calls/call-info.js";
 import { requestIdFrom } from "../../calls/request-id.js";
+import { traceContextFrom } from "../../calls/trace-context.js";
 
 /** What an adapter knows of a call when it arrives, in its transport's own terms. */
 export interface CallArrival {
@@ -34,6 +35,7 @@ export function callInfoOf(arrival: CallArrival): CallInfo {
     header: arrival.header,
     deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
     requestId: arrival.requestId ?? requestIdFrom(arrival.header("x-request-id")),
+    trace: traceContextFrom(arrival.header("traceparent")),
     startedAt: performance.now(),
     values: new Map(),
   };

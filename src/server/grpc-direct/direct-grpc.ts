@@ -17,6 +17,7 @@ import type {
 } from "../../calls/method-core.js";
 import { asClientFault } from "../../calls/parse-fault.js";
 import { toFrame } from "../../calls/reply.js";
+import { responseIds } from "../../calls/response-ids.js";
 import { FrameReader } from "../../wire/envelope.js";
 import { callInfoOf, headerValue } from "../edge/call-info.js";
 import type { Http2StreamTaker } from "../one-port.js";
@@ -123,6 +124,13 @@ export function directGrpc(options: DirectOptions): Http2StreamTaker {
     const encoding = headers["grpc-encoding"];
     if (encoding !== undefined && encoding !== "identity") return false;
     const accepted = headers["grpc-accept-encoding"];
+    // Parsed once: the policies see the deadline, and serve() refuses a bad value.
+    const timeout = parseTimeout(
+      headerValue(headers["grpc-timeout"]) ?? null,
+      options.maxTimeoutMs,
+    );
+    const held: HeldHeaders = { headers };
+    const info = callInfo(stream, held, route.core, timeout.timeoutMs);
     const call = new GrpcCall(stream, {
       shutdownSignal: options.shutdownSignal,
       responseEncoding: compressionNegotiate(
@@ -131,14 +139,8 @@ export function directGrpc(options: DirectOptions): Http2StreamTaker {
         Array.isArray(accepted) ? accepted.join(",") : (accepted ?? null),
         "grpc-accept-encoding",
       ).response?.name,
+      ids: responseIds(info),
     });
-    // Parsed once: the policies see the deadline, and serve() refuses a bad value.
-    const timeout = parseTimeout(
-      headerValue(headers["grpc-timeout"]) ?? null,
-      options.maxTimeoutMs,
-    );
-    const held: HeldHeaders = { headers };
-    const info = callInfo(stream, held, route.core, timeout.timeoutMs);
     admit(
       options.policies,
       info,

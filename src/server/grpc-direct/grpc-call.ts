@@ -13,6 +13,8 @@ export interface CallStart {
   shutdownSignal: AbortSignal;
   /** The response's grpc-encoding header, as connect-node negotiates it (messages are never compressed). */
   responseEncoding: string | undefined;
+  /** Headers that name the call (responseIds), sent with the response headers. */
+  ids: Record<string, string> | undefined;
 }
 
 /**
@@ -147,6 +149,9 @@ export class GrpcCall {
     if (this.start.responseEncoding !== undefined) {
       headers["grpc-encoding"] = this.start.responseEncoding;
     }
+    Object.assign(headers, this.start.ids);
+    // Sent: an open stream need not keep them.
+    this.start.ids = undefined;
     this.stream.respond(headers, { waitForTrailers: true });
     this.stream.once("wantTrailers", () => {
       // A stream reset at this point has nowhere to send them; sendTrailers would throw.

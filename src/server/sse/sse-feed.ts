@@ -10,7 +10,14 @@ import { admit } from "../../calls/call-policy.js";
 import type { ServerStreamCore } from "../../calls/method-core.js";
 import type { FeedFields } from "../../chat/feed.js";
 import type { HttpRoute } from "../fallback-router.js";
-import { acceptable, callInfo, failWith, type SseOptions, serveStream } from "./sse-gateway.js";
+import {
+  acceptable,
+  callInfo,
+  failWith,
+  nameResponse,
+  type SseOptions,
+  serveStream,
+} from "./sse-gateway.js";
 
 /** Where the feed's SSE twin is served. */
 export const FEED_EVENTS_PATH = "/feed/events";
@@ -44,6 +51,7 @@ export function sseFeedRoute(
           ? lastEventId
           : (url.searchParams.get("cursor") ?? "");
       const call = callInfo(req, url, ChatService.method.feed);
+      nameResponse(res, call);
       admit(
         options.policies,
         call,

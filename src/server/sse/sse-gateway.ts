@@ -8,6 +8,7 @@ import { type CallInfo, peerOf } from "../../calls/call-info.js";
 import { admit, type CallPolicy } from "../../calls/call-policy.js";
 import type { ServerStreamCore } from "../../calls/method-core.js";
 import { toMessage } from "../../calls/reply.js";
+import { responseIds } from "../../calls/response-ids.js";
 import type { SubscribeFields } from "../../chat/subscribe.js";
 import { callInfoOf, headerValue } from "../edge/call-info.js";
 import { CallSignal } from "../edge/call-signal.js";
@@ -54,6 +55,7 @@ export function sseRoute(
       }
       if (!acceptable(req, res, "/rooms/{room}/events")) return;
       const call = callInfo(req, url, ChatService.method.subscribe);
+      nameResponse(res, call);
       admit(
         options.policies,
         call,
@@ -199,6 +201,11 @@ export function acceptable(req: Req, res: Res, path: string): boolean {
     return false;
   }
   return true;
+}
+
+/** Answer with the headers that name the call (responseIds), whatever the answer turns out to be. */
+export function nameResponse(res: Res, call: CallInfo): void {
+  for (const [name, value] of Object.entries(responseIds(call))) res.setHeader(name, value);
 }
 
 /** The call of an SSE request for `method`, with `?token=` as its bearer token. */

@@ -63,6 +63,8 @@ export class WsCall implements ReplySink<unknown> {
     private readonly output: DescMessage,
     /** Response messages the client accepts before it grants more. */
     private responseCredit: number,
+    /** Headers that name the call (responseIds): in HEADERS, or in END's metadata when it ends first. */
+    private ids: Record<string, string> | undefined,
   ) {
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -156,8 +158,10 @@ export class WsCall implements ReplySink<unknown> {
   end(reason?: unknown): void {
     if (this.finished) return;
     const error = reason === undefined ? undefined : callError(reason);
+    // A call that ends before its headers (a refusal) names itself in END's metadata.
+    const metadata = new Headers(this.headersSent ? undefined : this.ids);
     this.link.write(
-      encodeWsJsonFrame(WsFrameType.end, this.id, endStreamToJson(new Headers(), error, undefined)),
+      encodeWsJsonFrame(WsFrameType.end, this.id, endStreamToJson(metadata, error, undefined)),
     );
     this.close(error);
   }
@@ -185,7 +189,9 @@ export class WsCall implements ReplySink<unknown> {
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    this.link.write(encodeWsJsonFrame(WsFrameType.headers, this.id, {}));
+    this.link.write(encodeWsJsonFrame(WsFrameType.headers, this.id, this.ids ?? {}));
+    // Sent: an open stream need not keep them.
+    this.ids = undefined;
   }
 
   /**

@@ -5,6 +5,7 @@ import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import type { WebSocket } from "ws";
 import type { CallInfo } from "../../calls/call-info.js";
 import { admit, type CallPolicy } from "../../calls/call-policy.js";
+import { responseIds } from "../../calls/response-ids.js";
 import { refusals } from "../../metrics/refusal-metrics.js";
 import {
   decodeWsCredit,
@@ -208,8 +209,6 @@ export class WsSession implements CallLink, TurnCorked {
       refuse(new ConnectError(message, Code.Unimplemented));
       return;
     }
-    const call = new WsCall(id, this, route.output, open.credit);
-    this.calls.set(id, call);
     const held: { headers: Record<string, string> | undefined } = { headers: open.headers };
     const info: CallInfo = callInfoOf({
       method: route.core.method,
@@ -220,6 +219,8 @@ export class WsSession implements CallLink, TurnCorked {
       header: (name) => held.headers?.[name],
       timeoutMs: open.timeoutMs,
     });
+    const call = new WsCall(id, this, route.output, open.credit, responseIds(info));
+    this.calls.set(id, call);
     if (open.timeoutMs !== undefined) call.setDeadline(open.timeoutMs);
     admit(
       this.context.policies,

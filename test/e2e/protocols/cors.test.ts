@@ -64,19 +64,27 @@ describe("CORS", () => {
       origin: "http://localhost:5173",
       methods: cors.allowedMethods.join(","),
       // Authorization: a page's calls carry its token (issue 14: a cross-origin page with a guest token was refused).
-      headers: [...cors.allowedHeaders, "Authorization", "Last-Event-ID"].join(","),
+      // traceparent, tracestate and X-Request-Id: a page's tracing (issue 21).
+      headers: [
+        ...cors.allowedHeaders,
+        "Authorization",
+        "Last-Event-ID",
+        "traceparent",
+        "tracestate",
+        "X-Request-Id",
+      ].join(","),
       maxAge: "7200",
       vary: "Origin",
     });
   });
 
-  it("marks calls and SSE streams for allowed origins only, exposing Connect's headers", async () => {
+  it("marks calls and SSE streams for allowed origins only, exposing Connect's headers and the call's ids", async () => {
     const server = await serve(["https://app.example"]);
     const allowed = await post(server.url, "https://app.example");
     expect([allowed.status, allowed.allowOrigin, allowed.expose]).toEqual([
       200,
       "https://app.example",
-      cors.exposedHeaders.join(","),
+      [...cors.exposedHeaders, "x-request-id", "traceparent"].join(","),
     ]);
     const other = await post(server.url, "https://evil.example");
     expect([other.status, other.allowOrigin]).toEqual([200, null]);

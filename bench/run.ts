@@ -18,6 +18,7 @@ import { idleScale } from "./scenarios/idle-scale.js";
 import { manyRooms } from "./scenarios/many-rooms.js";
 import { scaleOutAppend } from "./scenarios/scale-out-append.js";
 import { scaleOutFanOut } from "./scenarios/scale-out-fan-out.js";
+import { unarySend } from "./scenarios/unary-send.js";
 import type { SuiteContext } from "./suite/context.js";
 import { type Row, SCENARIOS, type ScenarioName } from "./suite/row.js";
 import { FULL, QUICK } from "./suite/sizes.js";
@@ -27,6 +28,7 @@ const RUNNERS: Record<ScenarioName, (ctx: SuiteContext) => Promise<Row[]>> = {
   "fan-out": fanOut,
   "many-rooms": manyRooms,
   echo,
+  "unary-send": unarySend,
   "idle-scale": idleScale,
   "durable-append": durableAppend,
   "scale-out-fan-out": scaleOutFanOut,

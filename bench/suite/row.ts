@@ -30,6 +30,7 @@ export type ScenarioName =
   | "fan-out"
   | "many-rooms"
   | "echo"
+  | "unary-send"
   | "idle-scale"
   | "durable-append"
   | "scale-out-fan-out"
@@ -40,6 +41,7 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "fan-out",
   "many-rooms",
   "echo",
+  "unary-send",
   "idle-scale",
   "durable-append",
   "scale-out-fan-out",

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { h2loadMissing } from "../../../bench/scenarios/unary-send.js";
 import { redisMissing } from "../../../bench/suite/bench-redis.js";
 
 // The benchmark suite's quick mode, end to end: real servers (Parley, loaded
@@ -47,6 +48,19 @@ const REDIS_ROWS: Record<string, string[]> = {
   "scale-out append (Redis, appendfsync everysec)": ["parley"],
   "scale-out append redis-server CPU (Redis, appendfsync everysec)": ["parley"],
 };
+/** The unary rows, when h2load (their load generator) is here; as the Redis rows otherwise. */
+const UNARY_ROWS: Record<string, string[]> = {
+  "unary Send, gRPC": ["parley", "grpc-js"],
+  "unary Send, Connect binary": ["parley", "grpc-js"],
+  "unary Send, Connect JSON": ["parley", "grpc-js"],
+  "unary Send, gRPC-Web": ["parley", "grpc-js"],
+};
+const h2loadAbsent = h2loadMissing();
+if (h2loadAbsent && process.env.CI === "true")
+  throw new Error(`the bench's unary rows need h2load (${h2loadAbsent}), and CI=true`);
+if (h2loadAbsent) console.warn(`SKIPPED the bench's unary rows in this test: ${h2loadAbsent}`);
+else Object.assign(EXPECTED, UNARY_ROWS);
+
 const redisAbsent = redisMissing();
 if (redisAbsent && process.env.CI === "true")
   throw new Error(`the bench's Redis rows need redis-server (${redisAbsent}), and CI=true`);
@@ -136,7 +150,7 @@ describe("npm run bench -- --quick", () => {
       if (!redisCpu) expect(row.errors, `${key} errors`).toBe("0");
     }
     for (const [key, row] of rows) {
-      const timed = ["fan-out latency", "echo|", "scale-out fan-out ("].some((p) =>
+      const timed = ["fan-out latency", "echo|", "scale-out fan-out (", "unary Send"].some((p) =>
         key.startsWith(p),
       );
       if (!timed) continue;

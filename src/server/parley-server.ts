@@ -20,6 +20,7 @@ import { openLog } from "../store/open-log.js";
 import { decodeEchoRequest } from "../wire/echo-codec.js";
 import { decodeSendRequest } from "../wire/send-codec.js";
 import { connectEdge } from "./connect-path/connect-edge.js";
+import { leanUnary } from "./connect-path/lean-unary.js";
 import { withCors } from "./cors.js";
 import { fallbackRouter } from "./fallback-router.js";
 import { directGrpc } from "./grpc-direct/direct-grpc.js";
@@ -63,6 +64,8 @@ export interface ServerTuning {
   policies?: readonly CallPolicy[];
   /** false: every call goes through connect-node, none through the direct gRPC path. */
   directGrpc?: boolean;
+  /** false: Connect unary calls go through connect-node too, none through the lean path. */
+  leanUnary?: boolean;
   /** The store to use instead of opening config.store (tests fix ids and times with it). */
   log?: MessageLog;
   /** The clock Echo reports arrival times by (tests fix it). */
@@ -157,6 +160,16 @@ export async function startParley(
     policies,
     readMaxBytes: LIMITS.messageMaxBytes,
     maxTimeoutMs: MAX_TIMEOUT_MS,
+    lean:
+      tuning.leanUnary === false
+        ? undefined
+        : leanUnary({
+            cores,
+            policies,
+            shutdownSignal: shutdown.signal,
+            readMaxBytes: LIMITS.messageMaxBytes,
+            maxTimeoutMs: MAX_TIMEOUT_MS,
+          }),
   });
   const direct = directGrpc({
     methods: [

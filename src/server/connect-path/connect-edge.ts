@@ -21,6 +21,7 @@ import type { RequestHandler } from "../one-port.js";
 import { watchOutcome } from "./call-outcome.js";
 import { callInfoKey } from "./call-scope.js";
 import { failureKey } from "./core-service.js";
+import type { LeanUnary } from "./lean-unary.js";
 import { parseFaultAnswer } from "./parse-fault-answer.js";
 import { explainBareResponse, unknownRpc } from "./plain-answers.js";
 import { refusalKey, refuseRefusedCalls } from "./refusal.js";
@@ -37,6 +38,8 @@ export interface ConnectEdgeOptions {
   readMaxBytes: number;
   /** The longest deadline a client may ask for; longer is INVALID_ARGUMENT. */
   maxTimeoutMs: number;
+  /** Connect unary calls it answers itself (lean-unary.ts); the rest go to connect-node. */
+  lean?: LeanUnary | undefined;
 }
 
 /**
@@ -73,6 +76,7 @@ export function connectEdge(options: ConnectEdgeOptions): RequestHandler {
     const call = callInfo(req, handler.method);
     // Merged into whatever head connect-node writes, an error's included.
     for (const [name, value] of Object.entries(responseIds(call))) res.setHeader(name, value);
+    if (options.lean?.(req, res, call) === true) return;
     const unary = handler.method.methodKind === "unary";
     const singleRequest = unary || handler.method.methodKind === "server_streaming";
     const failure: { error?: unknown } = {};

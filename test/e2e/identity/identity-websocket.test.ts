@@ -100,6 +100,8 @@ describe("tokens in a WebSocket call's headers", () => {
             code: codeToString((connectError as ConnectError).code),
             message: (connectError as ConnectError).rawMessage,
           },
+          // A call refused before it started names itself in END (docs/protocols.md).
+          metadata: { "x-request-id": [expect.stringMatching(/^[0-9a-f]{8}-[0-9a-z]+$/)] },
         });
         expect(end.error?.code).toBe("unauthenticated");
         // Only the call was refused: the socket is open and answers.

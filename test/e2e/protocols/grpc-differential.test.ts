@@ -15,9 +15,8 @@ import {
   type WebSocketTransport,
 } from "../../../src/client/ws-transport.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
-import { MemoryLog } from "../../../src/store/memory-log.js";
-import type { NewMessage } from "../../../src/store/message-log.js";
 import { frame, type RawAnswer, type RawRequest, rawCall } from "../../helpers/raw-grpc.js";
+import { CLOCK_MS, RepeatableLog } from "../../helpers/repeatable-log.js";
 import { startTestServer } from "../../helpers/test-server.js";
 import { callOverWs, outcomeOfGrpc, type WsRequest, wsOf } from "../../helpers/ws-differential.js";
 
@@ -28,27 +27,6 @@ import { callOverWs, outcomeOfGrpc, type WsRequest, wsOf } from "../../helpers/w
 // :status, content-type, grpc-encoding, x-content-type-options, grpc-status,
 // grpc-message, grpc-status-details-bin and body, and the call-policy chain must have
 // seen the same outcome.
-
-const CLOCK_MS = 1_790_000_000_123;
-
-/** A memory log whose ids, epochs and times repeat from one server to the other. */
-class RepeatableLog extends MemoryLog {
-  constructor() {
-    let ids = 0;
-    super({
-      retention: 100,
-      now: () => CLOCK_MS,
-      newMessageId: () => `id-${++ids}`,
-      incarnation: "incarnation-1",
-    });
-  }
-
-  /** The room "store-fails" fails as a broken store driver would: a plain Error with internal text. */
-  override append(room: string, message: NewMessage) {
-    if (room === "store-fails") return Promise.reject(new Error("disk /var/lib/parley is on fire"));
-    return super.append(room, message);
-  }
-}
 
 interface Side {
   server: ParleyServer;

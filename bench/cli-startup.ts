@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "15" },
-    cli: { type: "string", multiple: true, default: ["dist/src/cli/parley.js"] },
+    cli: { type: "string", multiple: true, default: ["dist/cli/parley.js"] },
   },
 });
 const runs = Number(values.runs);

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { withBuildLock } from "./build/build-lock.js";
 import { fingerprint } from "./build/fingerprint.js";
 import { installTree, installWeb } from "./build/install-build.js";
+import { buildCli } from "./build-cli.js";
 import { buildWeb } from "./build-web.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -14,7 +15,8 @@ const STAMP = join(DIST, ".build-stamp");
 
 /**
  * `npm run build` (and `npm start` before it starts): compile the server
- * into dist/ and the web app into dist/web, only when the sources differ from
+ * into dist/, bundle the `parley` command into dist/cli and the web app
+ * into dist/web, only when the sources differ from
  * the last build's (`--force` builds anyway). Everything is built in a
  * temporary folder first and moved in file by file, index.html last, so a
  * server already running from this checkout keeps serving complete files,
@@ -38,7 +40,8 @@ async function build(force: boolean): Promise<void> {
     try {
       compile(tmp);
       const files = await buildWeb(join(tmp, "web"));
-      for (const dir of ["src", "gen"]) await installTree(join(tmp, dir), join(DIST, dir));
+      await buildCli(join(tmp, "cli"));
+      for (const dir of ["src", "gen", "cli"]) await installTree(join(tmp, dir), join(DIST, dir));
       await installWeb(join(tmp, "web"), join(DIST, "web"));
       await writeFile(`${STAMP}.tmp`, inputs);
       await rename(`${STAMP}.tmp`, STAMP);
@@ -50,7 +53,11 @@ async function build(force: boolean): Promise<void> {
 }
 
 async function upToDate(inputs: string): Promise<boolean> {
-  if (!existsSync(join(DIST, "src", "main.js")) || !existsSync(join(DIST, "web", "index.html"))) {
+  if (
+    !existsSync(join(DIST, "src", "main.js")) ||
+    !existsSync(join(DIST, "cli", "parley.js")) ||
+    !existsSync(join(DIST, "web", "index.html"))
+  ) {
     return false;
   }
   try {

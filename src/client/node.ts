@@ -1,9 +1,9 @@
+import { createRequire } from "node:module";
 import {
   createConnectTransport,
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import { WebSocket } from "ws";
 import { fileGuestKeys } from "./guest-key-file.js";
 import type { GuestKeyStore } from "./guest-keys.js";
 import type { ParleyClientCoreOptions } from "./parley-client.js";
@@ -72,7 +72,7 @@ export function createParleyClient(options: ParleyNodeClientOptions): ParleyNode
       ? createWebSocketTransport({
           baseUrl,
           interceptors,
-          WebSocket: WebSocket as unknown as WebSocketConstructor,
+          WebSocket: nodeWebSocket(),
           pingIntervalMs: h2.pingIntervalMs,
         })
       : protocol === "grpc"
@@ -85,4 +85,14 @@ export function createParleyClient(options: ParleyNodeClientOptions): ParleyNode
             ? createConnectTransport({ baseUrl, httpVersion, interceptors, ...h2 })
             : createConnectTransport({ baseUrl, httpVersion, interceptors }),
   );
+}
+
+/**
+ * The `ws` package's WebSocket, loaded only when a client picks the
+ * WebSocket transport: a client on the HTTP transports (every `parley`
+ * command) does not pay for loading it.
+ */
+function nodeWebSocket(): WebSocketConstructor {
+  const load = createRequire(import.meta.url);
+  return (load("ws") as typeof import("ws")).WebSocket as unknown as WebSocketConstructor;
 }

@@ -14,13 +14,15 @@ export interface CliRun {
  * Run the `parley` CLI from source as a subprocess, feeding `input` to its
  * stdin (then closing it), and wait for it to exit (killed after 20 s).
  * `env` adds to (or, with undefined, removes from) its environment.
+ * `entry` runs another build of it (the bundle npm run build writes).
  */
 export function runCli(
   args: string[],
   input = "",
   env: Record<string, string | undefined> = {},
+  entry: string[] = ["--import", "tsx", "src/cli/parley.ts"],
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/parley.ts", ...args], {
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", PARLEY_AUTHOR: "tester", ...env },
     stdio: ["pipe", "pipe", "pipe"],

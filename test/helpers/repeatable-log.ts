@@ -26,3 +26,16 @@ export class RepeatableLog extends MemoryLog {
     return super.append(room, message);
   }
 }
+
+/**
+ * Server tuning under which two servers given the same calls answer alike:
+ * a RepeatableLog, a fixed clock, and member ids counted from 1.
+ */
+export function repeatableTuning() {
+  let members = 0;
+  return {
+    log: new RepeatableLog(),
+    now: () => CLOCK_MS,
+    newMemberId: () => `member-${++members}`,
+  };
+}

@@ -1,13 +1,12 @@
-import { Writable } from "node:stream";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatService } from "../../../gen/chat/v1/chat_pb.js";
 import type { CallPolicy } from "../../../src/calls/call-policy.js";
 import { type ParleyServer, startParley } from "../../../src/server/parley-server.js";
 import { MemoryLog } from "../../../src/store/memory-log.js";
 import type { NewMessage } from "../../../src/store/message-log.js";
+import { capturedLogger } from "../../helpers/log-lines.js";
 import { openSse } from "../../helpers/sse-client.js";
 import {
   chatClient,
@@ -124,17 +123,9 @@ describe("the request log", () => {
       return super.append(room, message);
     }
   }
-  const lines: Record<string, unknown>[] = [];
+  const { logger, lines } = capturedLogger();
   let server: ParleyServer;
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString("utf8").split("\n"))
-          if (line) lines.push(JSON.parse(line));
-        done();
-      },
-    });
-    const logger = pino({ level: "debug" }, sink);
     server = await startParley(testConfig({ logLevel: "debug" }), logger, {
       log: new FailingLog({ retention: 100 }),
     });

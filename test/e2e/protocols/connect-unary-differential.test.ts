@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SendRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
 import type { CallPolicy } from "../../../src/calls/call-policy.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
-import { CLOCK_MS, RepeatableLog } from "../../helpers/repeatable-log.js";
+import { repeatableTuning } from "../../helpers/repeatable-log.js";
 import { startTestServer } from "../../helpers/test-server.js";
 
 // The lean unary path (src/server/connect-path/lean-unary.ts) must answer
@@ -47,12 +47,7 @@ async function side(lean: boolean): Promise<Side> {
     {},
     {
       leanUnary: lean,
-      log: new RepeatableLog(),
-      now: () => CLOCK_MS,
-      newMemberId: (() => {
-        let members = 0;
-        return () => `member-${++members}`;
-      })(),
+      ...repeatableTuning(),
       policies: [record],
     },
   );

@@ -16,7 +16,7 @@ import {
 } from "../../../src/client/ws-transport.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { frame, type RawAnswer, type RawRequest, rawCall } from "../../helpers/raw-grpc.js";
-import { CLOCK_MS, RepeatableLog } from "../../helpers/repeatable-log.js";
+import { repeatableTuning } from "../../helpers/repeatable-log.js";
 import { startTestServer } from "../../helpers/test-server.js";
 import { callOverWs, outcomeOfGrpc, type WsRequest, wsOf } from "../../helpers/ws-differential.js";
 
@@ -52,12 +52,7 @@ async function side(direct: boolean): Promise<Side> {
     {},
     {
       directGrpc: direct,
-      log: new RepeatableLog(),
-      now: () => CLOCK_MS,
-      newMemberId: (() => {
-        let members = 0;
-        return () => `member-${++members}`;
-      })(),
+      ...repeatableTuning(),
       policies: [record],
     },
   );

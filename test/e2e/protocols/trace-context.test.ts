@@ -1,15 +1,14 @@
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
-import { Writable } from "node:stream";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ChatService } from "../../../gen/chat/v1/chat_pb.js";
 import type { WebSocketConstructor } from "../../../src/client/ws-connection.js";
 import { createWebSocketTransport } from "../../../src/client/ws-transport.js";
 import { type ParleyServer, startParley } from "../../../src/server/parley-server.js";
+import { capturedLogger } from "../../helpers/log-lines.js";
 import { openSse } from "../../helpers/sse-client.js";
 import { type TransportName, testConfig, transportFor } from "../../helpers/test-server.js";
 
@@ -34,20 +33,13 @@ const KINDS: Kind[] = [
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 
 describe("trace context and request ids", () => {
-  const lines: Record<string, unknown>[] = [];
+  const { logger, lines } = capturedLogger();
   let server: ParleyServer;
   let ws: ReturnType<typeof createWebSocketTransport>;
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString("utf8").split("\n"))
-          if (line) lines.push(JSON.parse(line));
-        done();
-      },
-    });
     server = await startParley(
       testConfig({ logLevel: "debug", corsOrigins: ["https://app.example"] }),
-      pino({ level: "debug" }, sink),
+      logger,
     );
     ws = createWebSocketTransport({
       baseUrl: server.url,

@@ -11,22 +11,19 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { callError } from "../../calls/call-error.js";
 import type { CallInfo } from "../../calls/call-info.js";
-import { admit, type CallPolicy } from "../../calls/call-policy.js";
+import { admit } from "../../calls/call-policy.js";
 import type { MethodCore, UnaryCore } from "../../calls/method-core.js";
 import { asClientFault } from "../../calls/parse-fault.js";
 import { Reply } from "../../calls/reply.js";
 import { closeReason } from "../close-reason.js";
+import type { AdapterOptions } from "../edge/adapter-options.js";
 import { headerValue } from "../edge/call-info.js";
 import { CallSignal } from "../edge/call-signal.js";
 
 /** Options of the lean unary path; each must equal the connect path's for the two to answer alike. */
-export interface LeanUnaryOptions {
+export interface LeanUnaryOptions extends AdapterOptions {
   /** The service's cores; the unary ones are served here. */
   readonly cores: readonly MethodCore[];
-  readonly policies: readonly CallPolicy[];
-  readonly shutdownSignal: AbortSignal;
-  readonly readMaxBytes: number;
-  readonly maxTimeoutMs: number;
 }
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;

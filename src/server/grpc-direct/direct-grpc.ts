@@ -7,7 +7,7 @@ import {
 import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { type CallInfo, peerOf } from "../../calls/call-info.js";
-import { admit, type CallPolicy } from "../../calls/call-policy.js";
+import { admit } from "../../calls/call-policy.js";
 import type {
   BidiCore,
   CallScope,
@@ -19,6 +19,7 @@ import { asClientFault } from "../../calls/parse-fault.js";
 import { toFrame } from "../../calls/reply.js";
 import { responseIds } from "../../calls/response-ids.js";
 import { FrameReader } from "../../wire/envelope.js";
+import type { AdapterOptions } from "../edge/adapter-options.js";
 import { callInfoOf, headerValue } from "../edge/call-info.js";
 import type { Http2StreamTaker } from "../one-port.js";
 import { GrpcCall } from "./grpc-call.js";
@@ -40,12 +41,8 @@ export interface DirectMethod {
 }
 
 /** Options of the direct path; each must equal the connect path's for the two to answer alike. */
-export interface DirectOptions {
+export interface DirectOptions extends AdapterOptions {
   readonly methods: readonly DirectMethod[];
-  readonly policies: readonly CallPolicy[];
-  readonly shutdownSignal: AbortSignal;
-  readonly readMaxBytes: number;
-  readonly maxTimeoutMs: number;
 }
 
 /** What connect-node accepts as request compression; the response header is negotiated from it. */

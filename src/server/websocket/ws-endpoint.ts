@@ -2,10 +2,10 @@ import type * as http from "node:http";
 import type * as net from "node:net";
 import { WebSocketServer } from "ws";
 import { peerOf } from "../../calls/call-info.js";
-import type { CallPolicy } from "../../calls/call-policy.js";
 import type { MethodCore } from "../../calls/method-core.js";
 import { refusals } from "../../metrics/refusal-metrics.js";
 import { WS_PATH, WS_SUBPROTOCOL } from "../../wire/ws-frames.js";
+import type { AdapterOptions } from "../edge/adapter-options.js";
 import { watchShutdown } from "../edge/shutdown-watch.js";
 import type { UpgradeTaker } from "../listener/index.js";
 import { originAllowed } from "./ws-origin.js";
@@ -14,13 +14,8 @@ import { WsSession } from "./ws-session.js";
 import { refuseUpgrade } from "./ws-upgrade-refusal.js";
 
 /** The WebSocket endpoint's settings; the limits are server flags. */
-export interface WsEndpointOptions {
+export interface WsEndpointOptions extends AdapterOptions {
   readonly cores: readonly MethodCore[];
-  readonly policies: readonly CallPolicy[];
-  readonly shutdownSignal: AbortSignal;
-  /** The largest request message (the contract's limit), as on every path. */
-  readonly readMaxBytes: number;
-  readonly maxTimeoutMs: number;
   readonly scheme: "http" | "https";
   /** Origins besides the page's own whose pages may open sockets (--cors-origin). */
   readonly corsOrigins: readonly string[];

@@ -1,24 +1,19 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { create, type DescMessage, type DescMethod, isMessage } from "@bufbuild/protobuf";
-import { createMethodSerializationLookup, readAllBytes } from "@connectrpc/connect/protocol";
-import {
-  codeToHttpStatus,
-  contentTypeUnaryJson,
-  contentTypeUnaryProto,
-  errorToJsonBytes,
-  parseTimeout,
-} from "@connectrpc/connect/protocol-connect";
+import { createMethodSerializationLookup } from "@connectrpc/connect/protocol";
 import { callError } from "../../calls/call-error.js";
-import type { CallInfo } from "../../calls/call-info.js";
+import type { CallInfo, CallProtocol } from "../../calls/call-info.js";
 import { admit } from "../../calls/call-policy.js";
 import type { MethodCore, UnaryCore } from "../../calls/method-core.js";
 import { asClientFault } from "../../calls/parse-fault.js";
 import { Reply } from "../../calls/reply.js";
 import { closeReason } from "../close-reason.js";
 import type { AdapterOptions } from "../edge/adapter-options.js";
-import { headerValue } from "../edge/call-info.js";
 import { CallSignal } from "../edge/call-signal.js";
+import { connectUnaryWire } from "./connect-unary-wire.js";
+import { grpcWebUnaryWire } from "./grpc-web-unary-wire.js";
+import type { UnaryAnswer, UnaryRequest, UnaryWire } from "./unary-wire.js";
 
 /** Options of the lean unary path; each must equal the connect path's for the two to answer alike. */
 export interface LeanUnaryOptions extends AdapterOptions {
@@ -30,8 +25,8 @@ type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 /**
- * Answers a Connect unary call itself and returns true, or returns false
- * (having touched nothing) to leave it to connect-node.
+ * Answers a unary call itself and returns true, or returns false (having
+ * touched nothing) to leave it to connect-node.
  */
 export type LeanUnary = (req: NodeRequest, res: NodeResponse, call: CallInfo) => boolean;
 
@@ -42,18 +37,19 @@ interface Route {
 }
 
 /**
- * The Connect protocol's unary calls (a page's Send, Login, History …),
- * answered straight on Node's request and response, over HTTP/1.1 and h2:
- * connect-node's generic pipeline (universal request and response objects,
- * async iterables, an interceptor chain, a context with its own signal per
- * call) costs more than the calls themselves. Like the direct gRPC path it
- * is generic, knowing methods only by their descriptors, serves the same
- * cores through the same call-policy chain, and answers byte for byte as
- * connect-node does, with connect's own codecs, limits and error encoding
- * (test/e2e/protocols/connect-unary-differential.test.ts compares the two).
- * What it does not serve goes to connect-node untouched: GET, compressed
- * bodies, content types with parameters, a connect-protocol-version other
- * than 1 and a timeout header connect would refuse.
+ * Unary calls of the Connect protocol (a page's Send, Login, History …,
+ * JSON or binary) and of gRPC-Web, answered straight on Node's request and
+ * response, over HTTP/1.1 and h2: connect-node's generic pipeline
+ * (universal request and response objects, async iterables, an interceptor
+ * chain, a context with its own signal per call) costs more than the calls
+ * themselves. Like the direct gRPC path it is generic, knowing methods only
+ * by their descriptors, serves the same cores through the same call-policy
+ * chain, and answers byte for byte as connect-node does, with connect's own
+ * codecs, limits and error encodings (each protocol's UnaryWire;
+ * test/e2e/protocols/unary-differential.test.ts compares the two). What a
+ * wire does not serve goes to connect-node untouched: GET, compressed
+ * bodies, content types with parameters, gRPC-Web's text variant, a
+ * connect-protocol-version other than 1 and a timeout connect would refuse.
  */
 export function leanUnary(options: LeanUnaryOptions): LeanUnary {
   const routes = new Map<DescMethod, Route>();
@@ -71,22 +67,10 @@ export function leanUnary(options: LeanUnaryOptions): LeanUnary {
   return (req, res, call) => {
     const route = routes.get(call.method);
     if (route === undefined || req.method !== "POST") return false;
-    const headers = req.headers;
-    const type = headers["content-type"];
-    const binary =
-      type === contentTypeUnaryProto ? true : type === contentTypeUnaryJson ? false : undefined;
-    if (binary === undefined) return false;
-    const encoding = headers["content-encoding"];
-    if (encoding !== undefined && encoding !== "identity") return false;
-    const version = headers["connect-protocol-version"];
-    if (version !== undefined && version !== "1") return false;
-    const timeout = parseTimeout(
-      headerValue(headers["connect-timeout-ms"]) ?? null,
-      options.maxTimeoutMs,
-    );
-    if (timeout.error !== undefined) return false;
-    const exchange = new Exchange(req, res, route, binary, options);
-    if (timeout.timeoutMs !== undefined) exchange.signal.setDeadline(timeout.timeoutMs);
+    const wire = WIRES[call.protocol];
+    const request = wire?.accepts(req.headers, options.maxTimeoutMs);
+    if (wire === undefined || request === undefined) return false;
+    const exchange = new Exchange(req, res, route, wire, request, options);
     admit(
       options.policies,
       call,
@@ -99,9 +83,15 @@ export function leanUnary(options: LeanUnaryOptions): LeanUnary {
   };
 }
 
+/** The wire of each protocol this path serves. */
+const WIRES: Partial<Record<CallProtocol, UnaryWire>> = {
+  connect: connectUnaryWire,
+  "grpc-web": grpcWebUnaryWire,
+};
+
 /** One call: its request, its response and its signal. */
 class Exchange {
-  readonly signal: CallSignal;
+  private readonly signal: CallSignal;
   private readonly closed: Promise<void>;
   private readonly readMaxBytes: number;
 
@@ -109,10 +99,12 @@ class Exchange {
     private readonly req: NodeRequest,
     private readonly res: NodeResponse,
     private readonly route: Route,
-    private readonly binary: boolean,
+    private readonly wire: UnaryWire,
+    private readonly request: UnaryRequest,
     options: LeanUnaryOptions,
   ) {
     this.signal = new CallSignal(options.shutdownSignal);
+    if (request.timeoutMs !== undefined) this.signal.setDeadline(request.timeoutMs);
     this.readMaxBytes = options.readMaxBytes;
     this.closed = new Promise((resolve) => {
       res.once("close", () => {
@@ -128,26 +120,26 @@ class Exchange {
    * the error the client was told, as the call-policy chain expects.
    */
   async serve(call: CallInfo, refusal: unknown): Promise<void> {
-    const { route, binary } = this;
+    const { route, wire, request } = this;
     let failure: ReturnType<typeof callError> | undefined;
     try {
-      const bytes = await readAllBytes(
+      const bytes = await wire.read(
         this.req as AsyncIterable<Uint8Array>,
+        this.req.headers,
         this.readMaxBytes,
-        headerValue(this.req.headers["content-length"]) ?? null,
       );
       let input: unknown;
       try {
-        input = route.serialization.getI(binary).parse(bytes);
+        input = route.serialization.getI(request.binary).parse(bytes);
       } catch (error) {
         throw asClientFault(error);
       }
       if (refusal !== undefined) throw refusal;
       const output = await route.core.run(input, { call, signal: this.signal.signal });
-      this.answer(200, binary ? contentTypeUnaryProto : contentTypeUnaryJson, this.encode(output));
+      this.answer(wire.ok(request, this.encode(output)));
     } catch (error) {
       failure = callError(error);
-      this.answerError(failure);
+      this.answer(wire.error(request, failure));
     } finally {
       this.signal.abort(new Error("the call is over"));
       this.signal.release();
@@ -159,45 +151,33 @@ class Exchange {
   }
 
   private encode(output: unknown): Uint8Array {
-    const { route, binary } = this;
+    const { route, request } = this;
     if (output instanceof Reply) {
-      if (binary) return output.bytes();
+      if (request.binary) return output.bytes();
       output = output.message();
     }
     // Cores may answer with an init object, as connect-node's handlers may.
     const message = isMessage(output, route.output)
       ? output
       : create(route.output, output as never);
-    return route.serialization.getO(binary).serialize(message);
+    return route.serialization.getO(request.binary).serialize(message);
   }
 
-  private answerError(error: ReturnType<typeof callError>): void {
-    const extra: Record<string, string> = {};
-    error.metadata.forEach((value, key) => {
-      extra[key] = value;
-    });
-    this.answer(
-      codeToHttpStatus(error.code),
-      contentTypeUnaryJson,
-      errorToJsonBytes(error, {}),
-      extra,
-    );
-  }
-
-  private answer(
-    status: number,
-    contentType: string,
-    body: Uint8Array,
-    extra: Record<string, string> = {},
-  ): void {
+  private answer(answer: UnaryAnswer): void {
     const res = this.res;
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(status, {
-      ...extra,
-      "content-type": contentType,
-      "content-length": String(body.byteLength),
-    });
-    res.end(body);
+    if (answer.sized) {
+      res.writeHead(answer.status, {
+        ...answer.headers,
+        "content-length": String(answer.body.byteLength),
+      });
+      res.end(answer.body);
+    } else {
+      // Written, then ended: no length, as connect-node streams it (chunked on HTTP/1.1).
+      res.writeHead(answer.status, answer.headers);
+      (res as http.ServerResponse).write(answer.body);
+      res.end();
+    }
   }
 
   private closeReason() {

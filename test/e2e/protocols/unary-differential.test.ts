@@ -11,7 +11,7 @@ import { repeatableTuning } from "../../helpers/repeatable-log.js";
 import { startTestServer } from "../../helpers/test-server.js";
 
 // The lean unary path (src/server/connect-path/lean-unary.ts) must answer
-// every Connect unary request exactly as connect-node does. Two servers with
+// every Connect and gRPC-Web unary request exactly as connect-node does. Two servers with
 // the same deterministic store and clock, one with the lean path and one
 // without, get the same raw requests in the same order, over HTTP/1.1 and
 // over h2; their answers must be identical in status, headers (all but the
@@ -145,6 +145,17 @@ const sendProto = (room: string, text: string, clientMessageId = "") =>
     create(SendRequestSchema, { room, author: "ann", text, clientMessageId }),
   );
 
+/** `message` in one envelope flagged `flags` (gRPC-Web's request body). */
+function envelope(message: Uint8Array | string, flags = 0, length?: number): Buffer {
+  const data = Buffer.from(message);
+  const prefix = Buffer.alloc(5);
+  prefix[0] = flags;
+  prefix.writeUInt32BE(length ?? data.length, 1);
+  return Buffer.concat([prefix, data]);
+}
+const WEB = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" };
+const WEB_JSON = { "content-type": "application/grpc-web+json", "x-grpc-web": "1" };
+
 /** The cases: a name and the raw request, sent to both servers in this order. */
 const CASES: [string, RawRequest][] = [
   ["a good Send (JSON)", { path: SEND, headers: JSON_TYPE, body: sendJson("good", "hello") }],
@@ -249,7 +260,99 @@ const CASES: [string, RawRequest][] = [
       body: JSON.stringify({ room: "good" }),
     },
   ],
+  // gRPC-Web.
+  [
+    "gRPC-Web: a good Send",
+    { path: SEND, headers: WEB, body: envelope(sendProto("web", "hello")) },
+  ],
+  [
+    "gRPC-Web: a good Send as application/grpc-web",
+    {
+      path: SEND,
+      headers: { "content-type": "application/grpc-web" },
+      body: envelope(sendProto("web", "bare")),
+    },
+  ],
+  [
+    "gRPC-Web: a good Send in JSON",
+    { path: SEND, headers: WEB_JSON, body: envelope(sendJson("web", "json")) },
+  ],
+  [
+    "gRPC-Web: accepting gzip answers, with a timeout",
+    {
+      path: SEND,
+      headers: { ...WEB, "grpc-accept-encoding": "gzip", "grpc-timeout": "10S" },
+      body: envelope(sendProto("web", "gz")),
+    },
+  ],
+  [
+    "gRPC-Web: an invalid room",
+    { path: SEND, headers: WEB, body: envelope(sendProto("Bad Room!", "x")) },
+  ],
+  ["gRPC-Web: bytes that do not decode", { path: SEND, headers: WEB, body: envelope("garbage") }],
+  ["gRPC-Web: JSON that does not parse", { path: SEND, headers: WEB_JSON, body: envelope("{") }],
+  ["gRPC-Web: no message", { path: SEND, headers: WEB, body: new Uint8Array() }],
+  [
+    "gRPC-Web: two messages",
+    {
+      path: SEND,
+      headers: WEB,
+      body: Buffer.concat([envelope(sendProto("web", "a")), envelope(sendProto("web", "b"))]),
+    },
+  ],
+  [
+    "gRPC-Web: an envelope cut short",
+    { path: SEND, headers: WEB, body: envelope(sendProto("web", "cut"), 0, 500) },
+  ],
+  [
+    "gRPC-Web: a message flagged compressed",
+    { path: SEND, headers: WEB, body: envelope(sendProto("web", "z"), 1) },
+  ],
+  [
+    "gRPC-Web: a message over the read limit",
+    { path: SEND, headers: WEB, body: envelope("", 0, 70_000) },
+  ],
+  [
+    "gRPC-Web: the store failing (INTERNAL)",
+    { path: SEND, headers: WEB, body: envelope(sendProto("store-fails", "x")) },
+  ],
+  [
+    "gRPC-Web: a refused call",
+    { path: SEND, headers: { ...WEB, "x-refuse": "1" }, body: envelope(sendProto("web", "no")) },
+  ],
+  [
+    "gRPC-Web: History",
+    {
+      path: "/chat.v1.ChatService/History",
+      headers: WEB_JSON,
+      body: envelope(JSON.stringify({ room: "web", limit: 10 })),
+    },
+  ],
   // Left to connect-node: these must stay identical too.
+  [
+    "gRPC-Web text (base64)",
+    {
+      path: SEND,
+      headers: { "content-type": "application/grpc-web-text" },
+      body: envelope(sendProto("web", "text")).toString("base64"),
+    },
+  ],
+  [
+    "gRPC-Web: a gzip grpc-encoding",
+    {
+      path: SEND,
+      headers: { ...WEB, "grpc-encoding": "gzip" },
+      body: envelope(gzipSync(sendProto("web", "zipped")), 1),
+    },
+  ],
+  [
+    "gRPC-Web: a grpc-timeout that does not parse",
+    {
+      path: SEND,
+      headers: { ...WEB, "grpc-timeout": "soon" },
+      body: envelope(sendProto("web", "late")),
+    },
+  ],
   [
     "a content type with a charset",
     {
@@ -329,6 +432,7 @@ it("the cases reach every outcome they name", () => {
     "History ok",
     "ListRooms ok",
     "Login FailedPrecondition",
+    "Send Unimplemented",
   ]) {
     expect(seen, outcome).toContain(outcome);
   }

@@ -1,26 +1,28 @@
 // The benchmark suite: Parley against a @grpc/grpc-js server and a raw `ws`
 // broadcast server, each in its own process, driven by load generator
 // processes. Prints a table, writes bench/results/<date>.json and .svg.
-// Usage: npm run bench [-- --quick] [-- --only fan-out,echo]
+// With fan-out-curve, also <date>-fan-out-curve.svg (latency against load).
+// Usage: npm run bench [-- --quick] [-- --only fan-out,echo,unary-send,fan-out-curve]
 //        [-- --targets parley,grpc-js] [-- --runs 3] [-- --seconds 5]
 //        [-- --out DIR] [-- --profile] [-- --same-rate MSG_PER_S]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { chartSvg } from "./report/chart.js";
+import { chartSvg, curveSvg } from "./report/chart.js";
 import { thisMachine } from "./report/machine.js";
 import { formatTable } from "./report/table.js";
 import { durableAppend } from "./scenarios/durable-append.js";
 import { echo } from "./scenarios/echo.js";
 import { fanOut } from "./scenarios/fan-out.js";
+import { fanOutCurve } from "./scenarios/fan-out-curve.js";
 import { idleScale } from "./scenarios/idle-scale.js";
 import { manyRooms } from "./scenarios/many-rooms.js";
 import { scaleOutAppend } from "./scenarios/scale-out-append.js";
 import { scaleOutFanOut } from "./scenarios/scale-out-fan-out.js";
 import { unarySend } from "./scenarios/unary-send.js";
 import type { SuiteContext } from "./suite/context.js";
-import { type Row, SCENARIOS, type ScenarioName } from "./suite/row.js";
+import { ALL_SCENARIOS, type Row, SCENARIOS, type ScenarioName } from "./suite/row.js";
 import { FULL, QUICK } from "./suite/sizes.js";
 import { ALL_TARGETS, TARGETS, type TargetName } from "./suite/targets.js";
 
@@ -29,6 +31,7 @@ const RUNNERS: Record<ScenarioName, (ctx: SuiteContext) => Promise<Row[]>> = {
   "many-rooms": manyRooms,
   echo,
   "unary-send": unarySend,
+  "fan-out-curve": fanOutCurve,
   "idle-scale": idleScale,
   "durable-append": durableAppend,
   "scale-out-fan-out": scaleOutFanOut,
@@ -68,7 +71,8 @@ if (values["same-rate"]) {
     );
   sizes.fanOut = { ...sizes.fanOut, sameRate: rate };
 }
-const scenarios = pick(values.only, SCENARIOS, "scenario");
+const scenarios =
+  values.only === undefined ? [...SCENARIOS] : pick(values.only, ALL_SCENARIOS, "scenario");
 const targets =
   values.targets === undefined
     ? [...TARGETS]
@@ -104,6 +108,15 @@ try {
     join(outDir, `${name}.svg`),
     await chartSvg(rows, `Parley vs grpc-js vs ws (${machine.cores} cores, ${date})`),
   );
+  if (rows.some((r) => r.loadPercent !== undefined)) {
+    writeFileSync(
+      join(outDir, `${name}-fan-out-curve.svg`),
+      await curveSvg(
+        rows,
+        `Fan-out latency against load, ${sizes.fanOut.subscribers} subscribers (${machine.cores} cores, ${date})`,
+      ),
+    );
+  }
   ctx.log(`wrote ${join(outDir, `${name}.json`)} and .svg`);
 } finally {
   rmSync(tmpDir, { recursive: true, force: true });

@@ -45,10 +45,10 @@ async function sameRateOnMemory(ctx: SuiteContext): Promise<Row> {
   }
 }
 
-type Window = Awaited<ReturnType<typeof measureWindow>>;
+export type Window = Awaited<ReturnType<typeof measureWindow>>;
 
-/** One window of the fan-out load: as fast as delivered (rate null) or at `rate` msg/s. */
-async function fanOutWindow(
+/** One window of the fan-out load: as fast as delivered (rate null) or at `rate` msg/s (also the latency curve's). */
+export async function fanOutWindow(
   ctx: SuiteContext,
   target: Target,
   room: string,

@@ -21,6 +21,8 @@ export interface Row {
   machineCpu?: number;
   /** Calls or streams that failed, summed over runs. */
   errors?: number;
+  /** For a point of a latency curve: the offered rate, percent of the target's own maximum. */
+  loadPercent?: number;
   /** Anything a reader needs to read the figure right. */
   note?: string;
 }
@@ -34,9 +36,10 @@ export type ScenarioName =
   | "idle-scale"
   | "durable-append"
   | "scale-out-fan-out"
-  | "scale-out-append";
+  | "scale-out-append"
+  | "fan-out-curve";
 
-/** Every scenario, in the order the suite runs them. */
+/** Every scenario a plain `npm run bench` runs, in order. */
 export const SCENARIOS: readonly ScenarioName[] = [
   "fan-out",
   "many-rooms",
@@ -47,3 +50,9 @@ export const SCENARIOS: readonly ScenarioName[] = [
   "scale-out-fan-out",
   "scale-out-append",
 ];
+
+/**
+ * Every scenario --only may name: also the fan-out latency curve, which
+ * takes minutes of its own (a maximum and four rates per target).
+ */
+export const ALL_SCENARIOS: readonly ScenarioName[] = [...SCENARIOS, "fan-out-curve"];

@@ -24,6 +24,12 @@ export interface Sizes {
   };
   append: { senders: number; connections: number; rooms: number };
   /**
+   * The fan-out latency curve: offered rates as fractions of each target's
+   * own maximum, and the measured window of each point (shorter than
+   * measureMs, so the whole curve stays within a few minutes).
+   */
+  curve: { fractions: number[]; measureMs: number };
+  /**
    * The scale-out rows: the fan-out load (sizes.fanOut) at this one offered
    * message rate on every setup (1 or 2 nodes, SQLite, memory or Redis), low
    * enough that each keeps up, so latency and CPU per message compare.
@@ -44,6 +50,7 @@ export const FULL: Sizes = {
   echo: { streams: 100, depth: 2 },
   idle: { connections: 100, streamsPerConnection: 100, manyConnections: 5000 },
   append: { senders: 64, connections: 4, rooms: 8 },
+  curve: { fractions: [0.1, 0.25, 0.5, 0.75], measureMs: 3000 },
   scaleOut: { rate: 100 },
   textBytes: 100,
 };
@@ -59,6 +66,7 @@ export const QUICK: Sizes = {
   echo: { streams: 10, depth: 2 },
   idle: { connections: 10, streamsPerConnection: 50, manyConnections: 200 },
   append: { senders: 8, connections: 2, rooms: 2 },
+  curve: { fractions: [0.1, 0.25, 0.5, 0.75], measureMs: 300 },
   scaleOut: { rate: 20 },
   textBytes: 100,
 };

@@ -33,21 +33,35 @@ export function encodeEventBatch(batch: readonly EncodedEvent[], headroom = 0): 
 }
 
 /**
- * A subscriber that keeps up gets each event alone, in the same bytes as
- * every other subscriber that keeps up: that frame is built once per event
- * and shared (a stream never modifies what it writes). Batches differ per
- * subscriber and are framed for each.
+ * Subscribers that keep up get the same events in each turn: alone when
+ * messages come one a turn, as the same run of events when they come
+ * faster. The frame of a batch is built once and shared by every subscriber
+ * whose batch holds exactly those events (a stream never modifies what it
+ * writes), so a turn copies a run of events once, not once per subscriber.
+ * The frame is remembered by the batch's first event: one entry per event,
+ * gone with it.
  */
-const singleEventFrames = new WeakMap<EncodedEvent, Buffer>();
+interface SharedFrame {
+  readonly events: readonly EncodedEvent[];
+  readonly frame: Buffer;
+}
+const sharedFrames = new WeakMap<EncodedEvent, SharedFrame>();
+
+function sameEvents(a: readonly EncodedEvent[], b: readonly EncodedEvent[]): boolean {
+  if (a.length !== b.length) return false;
+  // Identity, not bytes: batches are runs of the same queued event objects,
+  // and a subscriber may miss one in the middle (its own typing, say).
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** The batch as one uncompressed length-prefixed message (gRPC and Connect streams frame alike). */
 export function eventBatchFrame(batch: readonly EncodedEvent[]): Buffer {
-  const only = batch.length === 1 ? batch[0] : undefined;
-  if (only === undefined) return writeFramePrefix(encodeEventBatch(batch, FRAME_PREFIX_BYTES));
-  let frame = singleEventFrames.get(only);
-  if (frame === undefined) {
-    frame = writeFramePrefix(encodeEventBatch(batch, FRAME_PREFIX_BYTES));
-    singleEventFrames.set(only, frame);
-  }
+  const first = batch[0];
+  if (first === undefined) return writeFramePrefix(encodeEventBatch(batch, FRAME_PREFIX_BYTES));
+  const shared = sharedFrames.get(first);
+  if (shared !== undefined && sameEvents(shared.events, batch)) return shared.frame;
+  const frame = writeFramePrefix(encodeEventBatch(batch, FRAME_PREFIX_BYTES));
+  sharedFrames.set(first, { events: batch.slice(), frame });
   return frame;
 }

@@ -444,7 +444,35 @@ describe("event batches", () => {
     const [first, second] = EVERY_KIND as [QueuedEvent, QueuedEvent];
     expect(eventBatchFrame([first])).toBe(eventBatchFrame([first]));
     expect(eventBatchFrame([second])).not.toBe(eventBatchFrame([first]));
-    expect(eventBatchFrame([first, second])).not.toBe(eventBatchFrame([first, second]));
+  });
+
+  it("frames a run of events once for every subscriber whose batch holds exactly those events", () => {
+    const [a, b, c, d] = EVERY_KIND as [QueuedEvent, QueuedEvent, QueuedEvent, QueuedEvent];
+    const frameOf = (batch: QueuedEvent[]) =>
+      encodeEnvelope(
+        0,
+        toBinary(
+          SubscribeResponseSchema,
+          create(SubscribeResponseSchema, { events: batch.map((q) => q.event) }),
+        ),
+      );
+    const shared = eventBatchFrame([a, b, c]);
+    expect(eventBatchFrame([a, b, c])).toBe(shared);
+    expectBytes(shared, frameOf([a, b, c]));
+    // Same first and last event and the same length, another event between:
+    // each subscriber still gets its own events, in the bytes protobuf-es writes.
+    for (const batch of [
+      [a, d, c],
+      [a, b],
+      [a, b, c, d],
+      [b, c],
+    ]) {
+      const frame = eventBatchFrame(batch);
+      expect(frame).not.toBe(shared);
+      expectBytes(frame, frameOf(batch));
+    }
+    // The last batch framed from an event is the one kept.
+    expectBytes(eventBatchFrame([a, b, c]), frameOf([a, b, c]));
   });
 });
 

@@ -22,6 +22,8 @@ export interface ReadersResult {
   delivered: number;
   latencies: number[];
   failed: number;
+  /** This process's CPU over the measured window, in % of one core. */
+  cpuPercent: number;
 }
 
 type Chat = Client<typeof ChatService>;
@@ -36,7 +38,9 @@ process.once("message", async (job: ReadersJob) => {
   // Every stream listens on it.
   setMaxListeners(0, stop.signal);
   let measuring = false;
-  const result: ReadersResult = { delivered: 0, latencies: [], failed: 0 };
+  const result: ReadersResult = { delivered: 0, latencies: [], failed: 0, cpuPercent: 0 };
+  let cpuAtMeasure = process.cpuUsage();
+  let measuredAt = performance.now();
   const ready: Promise<void>[] = [];
   job.users.forEach((user, u) => {
     const client = clients[u % clients.length] as Chat;
@@ -70,15 +74,22 @@ process.once("message", async (job: ReadersJob) => {
       })();
     }
   });
-  await Promise.all(ready);
-  send("ready");
   process.on("message", (command: string) => {
-    if (command === "measure") measuring = true;
+    if (command === "measure") {
+      measuring = true;
+      cpuAtMeasure = process.cpuUsage();
+      measuredAt = performance.now();
+    }
     if (command === "stop") {
       measuring = false;
+      const cpu = process.cpuUsage(cpuAtMeasure);
+      result.cpuPercent = (cpu.user + cpu.system) / 10 / (performance.now() - measuredAt);
       stop.abort();
-      send(result);
-      process.disconnect();
+      // Disconnect only once the result is written: a result of many
+      // latencies takes several writes, and disconnecting at once lost it.
+      process.send?.(result, () => process.disconnect());
     }
   });
+  await Promise.all(ready);
+  send("ready");
 });

@@ -9,8 +9,9 @@
 // SQLite file whose memberships are written before it starts; the readers
 // (gRPC over a pool of HTTP/2 connections) run in processes of their own
 // (bench/feed-readers.ts), the publisher here.
-// Usage: tsx bench/feed.ts [--users 200] [--rate 200] [--seconds 10] [--connections N]
-//        (issue 20's row: --users 1000 --rate 500)
+// Usage: tsx bench/feed.ts [--users 200] [--rate 200] [--seconds 10] [--connections N] [--runs 1]
+//        (issue 20's row: --users 1000 --rate 500 --runs 3; the modes alternate
+//        run by run, and each figure printed is the median of the runs)
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "" },
     readers: { type: "string", default: "2" },
+    runs: { type: "string", default: "1" },
   },
 });
 const USERS = Number(values.users);
@@ -75,10 +77,11 @@ const tokenOf = async (sub: string) =>
 /** One mode's figures. */
 interface Figures {
   deliveriesPerS: number;
-  expectedPerS: number;
   p50Ms: number;
   p99Ms: number;
   serverCpu: number;
+  /** The busiest reader process's CPU (% of a core): near 100, the readers are the bottleneck. */
+  readerCpu: number;
   rssPerUserKiB: number;
   streams: number;
 }
@@ -125,8 +128,22 @@ async function run(mode: "feed" | "subscribe"): Promise<Figures> {
         connections: Math.max(1, Math.ceil(CONNECTIONS / READERS)),
       };
       child.send(job);
-      const ready = new Promise<void>((resolve) => child.once("message", () => resolve()));
-      return { child, ready };
+      // A reader whose channel closes before its result (it died, or the
+      // result was lost) would leave the run waiting for ever. 'disconnect'
+      // comes after every message the reader sent has been read.
+      const channelClosed = new Promise<never>((_, reject) =>
+        child.once("disconnect", () => {
+          reject(
+            new Error(`reader ${w} disconnected (exit code ${child.exitCode}) before its result`),
+          );
+        }),
+      );
+      channelClosed.catch(() => {});
+      const ready = Promise.race([
+        new Promise<void>((resolve) => child.once("message", () => resolve())),
+        channelClosed,
+      ]);
+      return { child, ready, channelClosed };
     });
     await Promise.all(readers.map((r) => r.ready));
     await pause(1000);
@@ -160,12 +177,14 @@ async function run(mode: "feed" | "subscribe"): Promise<Figures> {
     const elapsed = now() - t0;
     const serverCpu = ((cpuMsOf(server.pid) - cpuBefore) / elapsed) * 100;
     const results = await Promise.all(
-      readers.map(
-        (r) =>
+      readers.map((r) =>
+        Promise.race([
           new Promise<ReadersResult>((resolve) => {
             r.child.once("message", (m) => resolve(m as ReadersResult));
             r.child.send("stop");
           }),
+          r.channelClosed,
+        ]),
       ),
     );
     sending = false;
@@ -180,10 +199,10 @@ async function run(mode: "feed" | "subscribe"): Promise<Figures> {
     if (failed > 0) console.error(`${mode}: ${failed} of ${opened} streams failed`);
     return {
       deliveriesPerS: delivered / (elapsed / 1000),
-      expectedPerS: RATE * ROOMS_PER_USER,
       p50Ms: at(0.5),
       p99Ms: at(0.99),
       serverCpu,
+      readerCpu: Math.max(...results.map((r) => r.cpuPercent)),
       rssPerUserKiB,
       streams: opened,
     };
@@ -192,19 +211,37 @@ async function run(mode: "feed" | "subscribe"): Promise<Figures> {
   }
 }
 
-const rows: string[] = [];
-for (const mode of ["subscribe", "feed"] as const) {
-  const f = await run(mode);
-  rows.push(
-    `| ${mode === "feed" ? "Feed (1 stream a user)" : "Subscribe (10 streams a user)"} | ${f.streams} | ${f.deliveriesPerS.toFixed(0)} (of ${f.expectedPerS}) | ${f.p50Ms.toFixed(1)} | ${f.p99Ms.toFixed(1)} | ${f.serverCpu.toFixed(0)}% | ${f.rssPerUserKiB.toFixed(1)} |`,
-  );
+const MODES = ["subscribe", "feed"] as const;
+const runs: Record<(typeof MODES)[number], Figures[]> = { subscribe: [], feed: [] };
+for (let r = 0; r < Number(values.runs); r++) {
+  for (const mode of MODES) {
+    const f = await run(mode);
+    runs[mode].push(f);
+    console.error(
+      `${mode} run ${r + 1}: ${f.deliveriesPerS.toFixed(0)} deliveries/s, p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, server ${f.serverCpu.toFixed(0)}%, busiest reader ${f.readerCpu.toFixed(0)}%, ${f.rssPerUserKiB.toFixed(1)} KiB/user`,
+    );
+  }
 }
 rmSync(dir, { recursive: true, force: true });
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1
+    ? (s[mid] as number)
+    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+const of = (fs: Figures[], key: keyof Figures) => median(fs.map((f) => f[key]));
 console.log(
-  `${USERS} users x ${ROOMS_PER_USER} rooms, ${RATE} msg/s over ${USERS} rooms, ${MEASURE_MS / 1000} s, gRPC over ${CONNECTIONS} connections, SQLite`,
+  `${USERS} users x ${ROOMS_PER_USER} rooms, ${RATE} msg/s over ${USERS} rooms, ${MEASURE_MS / 1000} s, gRPC over ${CONNECTIONS} connections, SQLite, medians of ${values.runs} run(s)`,
 );
 console.log(
-  "| load | streams | deliveries/s | p50 ms | p99 ms | server CPU | server RSS per user (KiB) |",
+  "| load | streams | deliveries/s | p50 ms | p99 ms | server CPU | busiest reader's CPU | server RSS per user (KiB) |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- |");
-for (const row of rows) console.log(row);
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+for (const mode of MODES) {
+  const fs = runs[mode];
+  console.log(
+    `| ${mode === "feed" ? "Feed (1 stream a user)" : "Subscribe (10 streams a user)"} | ${fs[0]?.streams} | ${of(fs, "deliveriesPerS").toFixed(0)} (of ${RATE * ROOMS_PER_USER}) | ${of(fs, "p50Ms").toFixed(1)} | ${of(fs, "p99Ms").toFixed(1)} | ${of(fs, "serverCpu").toFixed(0)}% | ${of(fs, "readerCpu").toFixed(0)}% | ${of(fs, "rssPerUserKiB").toFixed(1)} |`,
+  );
+}

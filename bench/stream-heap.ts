@@ -4,17 +4,22 @@
 // from its tsc build, as npm start runs it): N streams are
 // opened over 10 connections, garbage is collected, and the heap growth is
 // divided by N. Repeatable to a few bytes, unlike RSS; use it to compare two
-// versions of the per-call code. Needs --expose-gc.
-// Usage: node --expose-gc --import tsx bench/stream-heap.ts [--streams 5000] [--auth off|jwt]
+// versions of the per-call code. Needs --expose-gc. With --census, heap
+// snapshots are taken before and after, and what the streams added is
+// listed by kind and constructor (or closure) name, per stream: what each
+// idle stream holds, on both sides.
+// Usage: node --expose-gc --import tsx bench/stream-heap.ts [--streams 5000] [--auth off|jwt] [--census]
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http2 from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { writeHeapSnapshot } from "node:v8";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SubscribeRequestSchema } from "../gen/chat/v1/chat_pb.js";
+import { censusOf, printCensusDiff } from "./heap-census.js";
 import { OUT_DIR, parleyEntry } from "./suite/parley-build.js";
 import { ROOT } from "./suite/spawn-process.js";
 
@@ -22,6 +27,7 @@ const { values } = parseArgs({
   options: {
     streams: { type: "string", default: "5000" },
     auth: { type: "string", default: "off" },
+    census: { type: "boolean", default: false },
   },
 });
 const STREAMS = Number(values.streams);
@@ -119,11 +125,20 @@ const settle = async () => {
 // Warm up: the first streams create what every later one shares.
 const warm = await open(200);
 const before = await settle();
+const snapshotDir = mkdtempSync(join(tmpdir(), "parley-heap-snapshots-"));
+const beforeSnapshot = values.census
+  ? writeHeapSnapshot(join(snapshotDir, "before.heapsnapshot"))
+  : "";
 const streams = await open(STREAMS);
 const after = await settle();
 console.log(
   `${STREAMS} idle Subscribe streams (auth ${values.auth}): ${((after - before) / STREAMS / 1024).toFixed(2)} KiB of heap each (server and client in one process)`,
 );
+if (values.census) {
+  const afterSnapshot = writeHeapSnapshot(join(snapshotDir, "after.heapsnapshot"));
+  printCensusDiff(censusOf(beforeSnapshot), censusOf(afterSnapshot), STREAMS);
+}
+rmSync(snapshotDir, { recursive: true, force: true });
 for (const s of [...warm, ...streams]) s.close();
 for (const s of sessions) s.close();
 await server.stop();

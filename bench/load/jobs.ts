@@ -87,6 +87,8 @@ export interface AgentResult {
   elapsedMs: number;
   /** Latencies recorded in the window. */
   latency: HistogramPairs;
+  /** p99 of the agent's own event-loop delay over the window (ms; 0 when unmeasured). */
+  loopDelayP99Ms: number;
 }
 
 /** Messages from the parent. */

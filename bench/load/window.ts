@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { LatencyHistogram } from "./histogram.js";
 import type { AgentResult } from "./jobs.js";
 import { nowUs } from "./marker.js";
@@ -10,6 +11,9 @@ export class MeasuredWindow {
   private readonly latency = new LatencyHistogram();
   private cpu = process.cpuUsage();
   private started = performance.now();
+  // The agent's own event-loop delay: a latency tail that the agent's loop
+  // also shows was (at least partly) the meter's, not the server's.
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 1 });
 
   /** One success (a delivery, an acknowledgement, a round trip). */
   ok(): void {
@@ -41,6 +45,8 @@ export class MeasuredWindow {
     this.latency.reset();
     this.cpu = process.cpuUsage();
     this.started = performance.now();
+    this.loopDelay.reset();
+    this.loopDelay.enable();
   }
 
   /** The window so far. */
@@ -53,6 +59,7 @@ export class MeasuredWindow {
       cpuMs: (cpu.user + cpu.system) / 1000,
       elapsedMs: performance.now() - this.started,
       latency: this.latency.toPairs(),
+      loopDelayP99Ms: this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0,
     };
   }
 }

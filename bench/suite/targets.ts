@@ -38,6 +38,8 @@ export interface ParleyOptions {
   store: string;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** Extra parley flags (e.g. --metrics-port). */
+  flags?: string[];
 }
 
 /**
@@ -68,6 +70,7 @@ export async function startTarget(name: TargetName, parley: ParleyOptions): Prom
           // The idle-scale scenario opens 5,000 connections (or sockets) from one address.
           ...["--max-connections-per-address", "100000"],
           ...["--ws-max-sockets-per-address", "100000"],
+          ...(parley.flags ?? []),
         ],
         /"url":"http:\/\/127\.0\.0\.1:(\d+)".*"msg":"parley listening"/,
         parley.nodeFlags,

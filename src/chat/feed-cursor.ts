@@ -23,25 +23,44 @@ function subjectHash(subject: string): Buffer {
   return createHash("sha256").update(`feed\n${subject}`).digest().subarray(0, SUBJECT_BYTES);
 }
 
+/** Bytes a seq's varint may take: 8 carry 56 bits, past Number.MAX_SAFE_INTEGER. */
+const MAX_VARINT_BYTES = 8;
+
+/**
+ * What every cursor of one subject starts with: the version byte and 8 bytes
+ * of the subject's hash. A feed computes it once, not once per response.
+ */
+export function cursorHead(subject: string): Buffer {
+  return Buffer.concat([Buffer.from([VERSION]), subjectHash(subject)]);
+}
+
 /**
  * A feed cursor: for each room the feed follows, the last seq delivered.
- * Binary, then base64url, since every FeedResponse carries one: a version
- * byte, 8 bytes of the subject's hash, then per room its key
- * (ROOM_KEY_BYTES) and the seq as a varint. 1000 rooms with seqs below 2^28
- * stay under LIMITS.feedCursorMaxChars.
+ * Binary, then base64url, since every FeedResponse carries one: the head
+ * (cursorHead: a version byte, 8 bytes of the subject's hash), then per room
+ * its key (ROOM_KEY_BYTES) and the seq as a varint. 1000 rooms with seqs
+ * below 2^28 stay under LIMITS.feedCursorMaxChars.
  */
-export function encodeCursor(subject: string, positions: ReadonlyMap<string, number>): string {
-  const parts: number[] = [VERSION, ...subjectHash(subject)];
+export function encodeCursorAfter(head: Buffer, positions: ReadonlyMap<string, number>): string {
+  const out = Buffer.allocUnsafe(
+    head.length + positions.size * (ROOM_KEY_BYTES + MAX_VARINT_BYTES),
+  );
+  let at = head.copy(out, 0);
   for (const [key, seq] of positions) {
-    for (let i = 0; i < ROOM_KEY_BYTES; i++) parts.push(key.charCodeAt(i));
+    at += out.write(key, at, ROOM_KEY_BYTES, "latin1");
     let n = seq;
     while (n >= 0x80) {
-      parts.push((n % 0x80) | 0x80);
+      out[at++] = (n % 0x80) | 0x80;
       n = Math.floor(n / 0x80);
     }
-    parts.push(n);
+    out[at++] = n;
   }
-  return Buffer.from(parts).toString("base64url");
+  return out.toString("base64url", 0, at);
+}
+
+/** A feed cursor for `subject` (see encodeCursorAfter). */
+export function encodeCursor(subject: string, positions: ReadonlyMap<string, number>): string {
+  return encodeCursorAfter(cursorHead(subject), positions);
 }
 
 /**

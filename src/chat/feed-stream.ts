@@ -16,7 +16,7 @@ import type { MessageLog } from "../store/message-log.js";
 import type { Membership, PeopleChange } from "../store/people.js";
 import { FRAME_PREFIX_BYTES, writeFramePrefix } from "../wire/envelope.js";
 import { encodeFeedResponse, type FeedPart, feedEventPart } from "../wire/feed-response.js";
-import { encodeCursor, roomKey } from "./feed-cursor.js";
+import { cursorHead, encodeCursorAfter, roomKey } from "./feed-cursor.js";
 import type { Beating, FeedHeartbeats } from "./feed-heartbeats.js";
 import { checkFeedResume } from "./feed-resume.js";
 import { readRoomState, toMyRoom } from "./my-room.js";
@@ -63,6 +63,8 @@ export class FeedStream implements Beating {
   private readonly positions = new Map<string, number>();
   /** Followed room -> its follower. */
   private readonly followers = new Map<string, RoomFollower>();
+  /** The start every cursor of this user shares (its hash is not computed per response). */
+  private readonly cursorHead: Buffer;
   private pending: Pending[] = [];
   private flushQueued = false;
   private drain: Promise<void> | undefined;
@@ -79,7 +81,9 @@ export class FeedStream implements Beating {
     private readonly start: FeedStart,
     private readonly signal: AbortSignal,
     private readonly sink: ReplySink<FeedResponse>,
-  ) {}
+  ) {
+    this.cursorHead = cursorHead(start.user);
+  }
 
   /** Open the feed: ready, then the followers, then live changes. */
   open(): void {
@@ -273,7 +277,7 @@ export class FeedStream implements Beating {
     }
     this.pending = [];
     this.lastSentMs = Date.now();
-    const cursor = encodeCursor(this.start.user, this.positions);
+    const cursor = encodeCursorAfter(this.cursorHead, this.positions);
     if (this.sink.send(feedReply(sent, cursor))) return;
     this.drain ??= this.sink.drained().then(() => {
       this.drain = undefined;

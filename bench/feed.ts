@@ -24,6 +24,7 @@ import { ChatService } from "../gen/chat/v1/chat_pb.js";
 import { signToken } from "../src/identity/sign-token.js";
 import { openLog } from "../src/store/open-log.js";
 import type { ReadersJob, ReadersResult } from "./feed-readers.js";
+import { median } from "./suite/measure.js";
 import { parleyEntry } from "./suite/parley-build.js";
 import { cpuMsOf, rssOf } from "./suite/proc-stats.js";
 import { ROOT, type ServerProcess, spawnListening } from "./suite/spawn-process.js";
@@ -224,13 +225,6 @@ for (let r = 0; r < Number(values.runs); r++) {
 }
 rmSync(dir, { recursive: true, force: true });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1
-    ? (s[mid] as number)
-    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 const of = (fs: Figures[], key: keyof Figures) => median(fs.map((f) => f[key]));
 console.log(
   `${USERS} users x ${ROOMS_PER_USER} rooms, ${RATE} msg/s over ${USERS} rooms, ${MEASURE_MS / 1000} s, gRPC over ${CONNECTIONS} connections, SQLite, medians of ${values.runs} run(s)`,

@@ -13,10 +13,10 @@
 // Usage: tsx bench/latency-tail.ts [--rate 900] [--runs 3] [--seconds 3]
 //        [--setups sqlite,memory,sqlite-2-agents,sqlite-semi-64]
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort } from "../test/helpers/free-port.js";
 import type { AgentResult } from "./load/jobs.js";
 import { type Agent, startAgent } from "./suite/agents.js";
 import { AGENT_MAX_SECONDS } from "./suite/context.js";
@@ -62,17 +62,6 @@ const SETUPS: Record<string, Setup> = {
     nodeFlags: ["--max-semi-space-size=64"],
   },
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** The server's metrics this script reads, from one scrape. */
 async function scrape(port: number): Promise<{ loopP99Ms: number; gcSeconds: number }> {

@@ -4,9 +4,9 @@ import type { CallInfo } from "../calls/call-info.js";
 import type { UnaryCore } from "../calls/method-core.js";
 import { Reply } from "../calls/reply.js";
 import type { Gate } from "../identity/gate.js";
+import type { Appended } from "../rooms/room.js";
 import { toChatMessage } from "../rooms/room-event.js";
 import type { RoomHub } from "../rooms/room-hub.js";
-import type { AppendResult } from "../store/message-log.js";
 import { encodeSendResponse, type SendFields } from "../wire/send-codec.js";
 import { validAuthor, validClientMessageId, validRoom, validText } from "./validate.js";
 
@@ -19,7 +19,7 @@ export function appendMessage(
   gate: Gate,
   call: CallInfo,
   req: SendFields,
-): Promise<AppendResult> {
+): Promise<Appended> {
   const room = validRoom("room", req.room);
   const allowed = gate.room(call, room, "write");
   const author = validAuthor("author", gate.author(call, "author", req.author));
@@ -37,9 +37,9 @@ export function appendMessage(
 }
 
 /** Send's answer: the stored message, written field by field for binary clients. */
-export function sendReply(result: AppendResult): Reply<SendResponse> {
+export function sendReply(result: Appended): Reply<SendResponse> {
   return new Reply(
-    () => encodeSendResponse(result),
+    () => encodeSendResponse(result, result.eventField),
     () =>
       create(SendResponseSchema, {
         message: toChatMessage(result.message),

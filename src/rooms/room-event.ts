@@ -7,7 +7,8 @@ import {
   RoomEventSchema,
 } from "../../gen/chat/v1/chat_pb.js";
 import type { RoomHead, StoredMessage } from "../store/message-log.js";
-import { encodeMessageEvent, encodeReadyEvent, lengthDelimited } from "../wire/room-event.js";
+import { eventStart, messageEventField } from "../wire/message-event.js";
+import { encodeReadyEvent, lengthDelimited } from "../wire/room-event.js";
 
 /**
  * A room event on its way to subscribers. It is built and encoded once per
@@ -54,25 +55,33 @@ export function queuedEvent(event: RoomEvent, seq: number, skipMember?: string):
 }
 
 /**
- * An event from its encoding (RoomEvent's bytes). The message object, needed
- * only by JSON clients and in-process consumers, is built when first asked for.
+ * An event from its encoding: `field` is the event's bytes preceded by their
+ * length, of which the last `size` bytes are the event. The message object,
+ * needed only by JSON clients and in-process consumers, is built when first
+ * asked for.
  */
-function encodedEvent(bytes: Uint8Array, seq: number, build: () => RoomEvent): QueuedEvent {
+function encodedEvent(
+  field: Uint8Array,
+  size: number,
+  seq: number,
+  build: () => RoomEvent,
+): QueuedEvent {
   let event: RoomEvent | undefined;
   return {
     get event() {
       event ??= build();
       return event;
     },
-    field: lengthDelimited(bytes),
+    field,
     seq,
-    size: bytes.byteLength,
+    size,
   };
 }
 
-/** A stored message as an event: RoomEvent.message = 1. */
+/** A stored message as an event: RoomEvent.message = 1, written in one buffer. */
 export function messageEvent(m: StoredMessage): QueuedEvent {
-  return encodedEvent(encodeMessageEvent(m), m.seq, () =>
+  const field = messageEventField(m);
+  return encodedEvent(field, field.length - eventStart(field), m.seq, () =>
     create(RoomEventSchema, { event: { case: "message", value: toChatMessage(m) } }),
   );
 }
@@ -118,7 +127,8 @@ export function readyEvent(
   memberId: string,
   members: readonly { memberId: string; author: string }[] = [],
 ): QueuedEvent {
-  return encodedEvent(encodeReadyEvent(room, head, memberId, members), 0, () =>
+  const bytes = encodeReadyEvent(room, head, memberId, members);
+  return encodedEvent(lengthDelimited(bytes), bytes.length, 0, () =>
     create(RoomEventSchema, {
       event: {
         case: "ready",

@@ -1,5 +1,5 @@
-import type { AppendResult, MessageLog, NewMessage } from "../store/message-log.js";
-import { type Member, Room } from "./room.js";
+import type { MessageLog, NewMessage } from "../store/message-log.js";
+import { type Appended, type Member, Room } from "./room.js";
 import { heartbeatEvent } from "./room-event.js";
 import { type EventSink, feedRoom, type StreamRequest } from "./room-stream.js";
 import { DEFAULT_GRACE_MS, type QueueLimits } from "./subscription.js";
@@ -49,7 +49,7 @@ export class RoomHub {
   }
 
   /** Store a message in a room and publish it to the room's subscribers. */
-  append(room: string, message: NewMessage): Promise<AppendResult> {
+  append(room: string, message: NewMessage): Promise<Appended> {
     this.typists.messageFrom(room, message.author);
     return this.room(room).append(message);
   }

@@ -11,6 +11,16 @@ import type { Subscription } from "./subscription.js";
  */
 const MEMBERS_WAIT_MS = 2000;
 
+/** An append's result, with the bytes of the event its room published, if it did. */
+export interface Appended extends AppendResult {
+  /**
+   * The message's RoomEvent with its length (QueuedEvent.field), when this
+   * process published it; undefined for a duplicate, or when the store's
+   * live feed brought the message first. Send answers with these bytes.
+   */
+  readonly eventField?: Uint8Array;
+}
+
 /** A subscription as others see it. */
 export interface Member {
   memberId: string;
@@ -43,16 +53,17 @@ export class Room {
   ) {}
 
   /** Store a message, then publish it to every subscriber, in seq order. */
-  append(message: NewMessage): Promise<AppendResult> {
+  append(message: NewMessage): Promise<Appended> {
     this.appendsInFlight++;
     const stored = this.log.append(this.name, message);
     const published = this.publishTail
       .then(() => stored)
-      .then((result) => {
+      .then((result): Appended => {
         // The store's live feed may have brought it (or a later one) already.
-        if (!result.duplicate && result.message.seq > this.publishedSeq)
-          this.publish(messageEvent(result.message));
-        return result;
+        if (result.duplicate || result.message.seq <= this.publishedSeq) return result;
+        const event = messageEvent(result.message);
+        this.publish(event);
+        return { message: result.message, duplicate: false, eventField: event.field };
       });
     this.publishTail = published.catch(() => undefined);
     return published.finally(() => {

@@ -1,12 +1,5 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import type { RoomHead, StoredMessage } from "../store/message-log.js";
-import { writeChatMessage } from "./chat-message.js";
-
-/** RoomEvent { ChatMessage message = 1; ... }: a stored message as an event's bytes. */
-export function encodeMessageEvent(m: StoredMessage): Uint8Array {
-  const w = new BinaryWriter().tag(1, WireType.LengthDelimited).fork();
-  return writeChatMessage(w, m).join().finish();
-}
+import type { RoomHead } from "../store/message-log.js";
 
 /**
  * RoomEvent { Ready ready = 5 { room = 1, epoch = 2, last_seq = 3,

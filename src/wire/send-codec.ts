@@ -1,7 +1,7 @@
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { SendRequest } from "../../gen/chat/v1/chat_pb.js";
 import type { AppendResult } from "../store/message-log.js";
-import { writeChatMessage } from "./chat-message.js";
+import { eventStart, messageEventField } from "./message-event.js";
 import { mistyped } from "./mistyped.js";
 
 /** The fields of a Send request. */
@@ -39,10 +39,21 @@ export function decodeSendRequest(bytes: Uint8Array): SendFields {
   return req;
 }
 
-/** SendResponse { ChatMessage message = 1; bool duplicate = 2; } */
-export function encodeSendResponse(result: AppendResult): Uint8Array {
-  const w = new BinaryWriter().tag(1, WireType.LengthDelimited).fork();
-  writeChatMessage(w, result.message).join();
-  if (result.duplicate) w.tag(2, WireType.Varint).bool(true);
-  return w.finish();
+/**
+ * SendResponse { ChatMessage message = 1; bool duplicate = 2; }. Its first
+ * field is laid out as RoomEvent's message = 1, so a message the room has
+ * already encoded for its subscribers (`eventField`, QueuedEvent.field of
+ * that message) is answered with those bytes, not encoded again.
+ */
+export function encodeSendResponse(result: AppendResult, eventField?: Uint8Array): Uint8Array {
+  const field = eventField ?? messageEventField(result.message);
+  const start = eventStart(field);
+  if (!result.duplicate) return field.subarray(start);
+  const out = Buffer.allocUnsafe(field.length - start + DUPLICATE_TRUE.length);
+  out.set(field.subarray(start));
+  out.set(DUPLICATE_TRUE, out.length - DUPLICATE_TRUE.length);
+  return out;
 }
+
+/** `duplicate = 2` set: tag (field 2, varint), then true. */
+const DUPLICATE_TRUE = Uint8Array.of(0x10, 0x01);

@@ -53,7 +53,6 @@ import {
 } from "../../src/rooms/room-event.js";
 import { typingEvent } from "../../src/rooms/typing.js";
 import type { StoredMessage } from "../../src/store/message-log.js";
-import { writeChatMessage } from "../../src/wire/chat-message.js";
 import {
   decodeEchoRequest,
   decodeEchoRequestText,
@@ -66,8 +65,9 @@ import {
   writeFramePrefix,
 } from "../../src/wire/envelope.js";
 import { encodeEventBatch, eventBatchFrame } from "../../src/wire/event-batch.js";
+import { eventStart, messageEventBytes, messageEventField } from "../../src/wire/message-event.js";
 import { opaqueMessage } from "../../src/wire/opaque-message.js";
-import { encodeMessageEvent, encodeReadyEvent } from "../../src/wire/room-event.js";
+import { encodeReadyEvent } from "../../src/wire/room-event.js";
 import { decodeSendRequest, encodeSendResponse } from "../../src/wire/send-codec.js";
 import { writeTimestampField } from "../../src/wire/timestamp.js";
 import { contractFields } from "../helpers/contract-fields.js";
@@ -93,7 +93,7 @@ import {
 const COVERED: { schema: DescMessage; update: string; fields: string[] }[] = [
   {
     schema: ChatMessageSchema,
-    update: "writeChatMessage (src/wire/chat-message.ts)",
+    update: "messageEventField (src/wire/message-event.ts)",
     fields: [
       "1:room:string",
       "2:seq:uint64",
@@ -106,13 +106,14 @@ const COVERED: { schema: DescMessage; update: string; fields: string[] }[] = [
   },
   {
     schema: TimestampSchema,
-    update: "writeTimestampField (src/wire/timestamp.ts)",
+    update:
+      "writeTimestampField (src/wire/timestamp.ts) and messageEventField (src/wire/message-event.ts)",
     fields: ["1:seconds:int64", "2:nanos:int32"],
   },
   {
     schema: RoomEventSchema,
     update:
-      "encodeMessageEvent (message = 1) and encodeReadyEvent (ready = 5) in src/wire/room-event.ts",
+      "messageEventField (message = 1, src/wire/message-event.ts) and encodeReadyEvent (ready = 5, src/wire/room-event.ts)",
     fields: [
       "1:message:chat.v1.ChatMessage oneof event",
       "2:join:chat.v1.MemberJoined oneof event",
@@ -292,29 +293,40 @@ describe("writeTimestampField", () => {
   });
 });
 
-describe("writeChatMessage and encodeMessageEvent", () => {
+describe("messageEventField and messageEvent", () => {
   it.each(MESSAGES.map((m, i) => [i, m] as const))(
     "message %i: the bytes toBinary writes",
     (_, m) => {
       const expected = chatMessageOf(m);
-      const message = writeChatMessage(new BinaryWriter(), m).finish();
-      expectBytes(message, toBinary(ChatMessageSchema, expected));
-      expectOpaqueRoundTrip(ChatMessageSchema, message, expected);
       expect(equals(ChatMessageSchema, toChatMessage(m), expected)).toBe(true);
 
       const event = create(RoomEventSchema, { event: { case: "message", value: expected } });
       const bytes = toBinary(RoomEventSchema, event);
-      expectBytes(encodeMessageEvent(m), bytes);
-      expectOpaqueRoundTrip(RoomEventSchema, encodeMessageEvent(m), event);
+      const field = messageEventField(m);
+      expectBytes(field, new BinaryWriter().bytes(bytes).finish());
+      expectBytes(messageEventBytes(field), bytes);
+      expect(eventStart(field)).toBe(field.length - bytes.length);
+      expectOpaqueRoundTrip(RoomEventSchema, messageEventBytes(field), event);
 
       const q = messageEvent(m);
       expect(q.seq).toBe(m.seq);
       expect(q.size).toBe(bytes.length);
       expectBytes(eventBytes(q), bytes);
-      expectBytes(q.field, new BinaryWriter().bytes(bytes).finish());
+      expectBytes(q.field, field);
       expectBytes(toBinary(RoomEventSchema, q.event), bytes);
     },
   );
+
+  it("refuses a seq or a time it cannot write exactly, naming it", () => {
+    const m = MESSAGES[0] as StoredMessage;
+    expect(() => messageEventField({ ...m, seq: -1 })).toThrow("message seq -1 is not a uint64");
+    expect(() => messageEventField({ ...m, seq: 2 ** 53 })).toThrow(
+      `message seq ${2 ** 53} is not a uint64`,
+    );
+    expect(() => messageEventField({ ...m, sentAtMs: 1.5 })).toThrow(
+      "message sent_at 1.5 ms is not a whole number of milliseconds",
+    );
+  });
 });
 
 describe("encodeReadyEvent", () => {
@@ -509,9 +521,12 @@ describe("encodeSendResponse", () => {
         const expected = create(SendResponseSchema, { message: chatMessageOf(m), duplicate });
         const bytes = toBinary(SendResponseSchema, expected);
         expectBytes(encodeSendResponse({ message: m, duplicate }), bytes);
+        // With the bytes the room already wrote for its subscribers, as Send answers.
+        const eventField = messageEvent(m).field;
+        expectBytes(encodeSendResponse({ message: m, duplicate }, eventField), bytes);
         expectOpaqueRoundTrip(SendResponseSchema, bytes, expected);
 
-        const reply = () => sendReply({ message: m, duplicate });
+        const reply = () => sendReply({ message: m, duplicate, eventField });
         const binary = toConnectResponse(SendResponseSchema, reply(), true);
         expectBytes(toBinary(SendResponseSchema, binary), bytes);
         const json = toConnectResponse(SendResponseSchema, reply(), false);

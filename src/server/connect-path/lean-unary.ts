@@ -11,6 +11,7 @@ import { Reply } from "../../calls/reply.js";
 import { closeReason } from "../close-reason.js";
 import type { AdapterOptions } from "../edge/adapter-options.js";
 import { CallSignal } from "../edge/call-signal.js";
+import { LazyScope } from "../edge/lazy-scope.js";
 import { connectUnaryWire } from "./connect-unary-wire.js";
 import { grpcWebUnaryWire } from "./grpc-web-unary-wire.js";
 import type { UnaryAnswer, UnaryRequest, UnaryWire } from "./unary-wire.js";
@@ -135,7 +136,7 @@ class Exchange {
         throw asClientFault(error);
       }
       if (refusal !== undefined) throw refusal;
-      const output = await route.core.run(input, { call, signal: this.signal.signal });
+      const output = await route.core.run(input, new LazyScope(call, this.signal));
       this.answer(wire.ok(request, this.encode(output)));
     } catch (error) {
       failure = callError(error);

@@ -14,9 +14,17 @@ export function deadlinePassed(): ConnectError {
  * watchShutdown so that open calls do not each add a listener to it), or when
  * the adapter aborts it. release() drops every link; call it once the call
  * is over.
+ *
+ * The AbortSignal itself is made when first asked for: a unary call that
+ * ends without anyone reading it (a Send) never pays for one, which was
+ * about 3% of a unary gRPC Send's CPU time (bench/RESULTS.md, "Issue 22,
+ * fourth session"). onAbort() is the cheap way for an adapter to hear of it.
  */
 export class CallSignal {
-  private readonly controller = new AbortController();
+  private controller: AbortController | undefined;
+  /** Set once, by the first abort. */
+  private abortedWith: { readonly reason: unknown } | undefined;
+  private hooks: ((reason: unknown) => void)[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private followed: AbortSignal | undefined;
   private readonly onShutdown = (reason: unknown) => this.abort(reason);
@@ -29,7 +37,29 @@ export class CallSignal {
 
   /** Aborts when the call ends, however it ends; the reason says how. */
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedWith !== undefined) this.controller.abort(this.abortedWith.reason);
+    }
     return this.controller.signal;
+  }
+
+  /**
+   * Run `hook` with the reason when the call aborts, at once if it has; the
+   * returned function removes it. Unlike a listener on `signal`, it makes no
+   * AbortSignal.
+   */
+  onAbort(hook: (reason: unknown) => void): () => void {
+    if (this.abortedWith !== undefined) {
+      hook(this.abortedWith.reason);
+      return () => undefined;
+    }
+    this.hooks ??= [];
+    this.hooks.push(hook);
+    return () => {
+      const at = this.hooks?.indexOf(hook) ?? -1;
+      if (at >= 0) this.hooks?.splice(at, 1);
+    };
   }
 
   /** Abort with DEADLINE_EXCEEDED after `timeoutMs` (at once when it is not positive). */
@@ -52,7 +82,12 @@ export class CallSignal {
 
   /** Abort with `reason` unless already aborted. */
   abort(reason: unknown): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    if (this.abortedWith !== undefined) return;
+    this.abortedWith = { reason };
+    this.controller?.abort(reason);
+    const hooks = this.hooks;
+    this.hooks = undefined;
+    if (hooks !== undefined) for (const hook of hooks) hook(reason);
   }
 
   /** Drop the deadline, the shutdown watch and any followed signal. */

@@ -21,6 +21,7 @@ import { responseIds } from "../../calls/response-ids.js";
 import { FrameReader } from "../../wire/envelope.js";
 import type { AdapterOptions } from "../edge/adapter-options.js";
 import { callInfoOf, headerValue } from "../edge/call-info.js";
+import { LazyScope } from "../edge/lazy-scope.js";
 import type { Http2StreamTaker } from "../one-port.js";
 import { GrpcCall } from "./grpc-call.js";
 import { readSingleMessage } from "./request-reader.js";
@@ -142,7 +143,7 @@ export function directGrpc(options: DirectOptions): Http2StreamTaker {
       options.policies,
       info,
       () => {
-        serve(route, call, { call: info, signal: call.signal }, timeout, options);
+        serve(route, call, new LazyScope(info, call), timeout, options);
         held.headers = undefined;
         return call.done;
       },

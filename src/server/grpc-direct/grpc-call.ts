@@ -65,6 +65,11 @@ export class GrpcCall {
     return this.callSignal.signal;
   }
 
+  /** Run `hook` when the call aborts (see CallSignal.onAbort); returns its removal. */
+  onAbort(hook: (reason: unknown) => void): () => void {
+    return this.callSignal.onAbort(hook);
+  }
+
   /** True once finish() ran: nothing more is written. */
   get isFinished(): boolean {
     return this.finished;
@@ -108,13 +113,14 @@ export class GrpcCall {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      let unhook: (() => void) | undefined;
       const done = () => {
         this.stream.off("drain", done);
-        this.callSignal.signal.removeEventListener("abort", done);
+        unhook?.();
         resolve();
       };
       this.stream.on("drain", done);
-      this.callSignal.signal.addEventListener("abort", done, { once: true });
+      unhook = this.callSignal.onAbort(done);
     });
   }
 

@@ -13,14 +13,15 @@ export function readSingleMessage(
   kind: "unary" | "server_streaming",
   readMaxBytes: number,
 ): Promise<Uint8Array> {
-  const { stream, signal } = call;
+  const { stream } = call;
   const reader = new FrameReader(readMaxBytes);
   let first: Uint8Array | undefined;
   return new Promise((resolve, reject) => {
+    let unhook: (() => void) | undefined;
     const settle = (error: unknown, message?: Uint8Array) => {
       stream.off("data", onData);
       stream.off("end", onEnd);
-      signal.removeEventListener("abort", onAbort);
+      unhook?.();
       if (message !== undefined) resolve(message);
       else reject(error);
     };
@@ -56,9 +57,8 @@ export function readSingleMessage(
         settle(error);
       }
     };
-    const onAbort = () => settle(signal.reason);
     stream.on("data", onData);
     stream.on("end", onEnd);
-    signal.addEventListener("abort", onAbort);
+    unhook = call.onAbort((reason) => settle(reason));
   });
 }

@@ -186,6 +186,31 @@ describe("the direct gRPC path", () => {
     expect(answer.body.length).toBeGreaterThan(5);
   });
 
+  it("ends a Send whose request never ends at its deadline with DEADLINE_EXCEEDED, storing nothing", async () => {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/chat.v1.ChatService/Send",
+      "content-type": "application/grpc",
+      te: "trailers",
+      "grpc-timeout": "200m",
+    });
+    // The message, but never the end of the request: the call waits for it until its deadline.
+    stream.write(frame(sendBytes("direct-unended", "never sent")));
+    const started = Date.now();
+    const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      stream.on("trailers", resolve);
+      stream.on("error", reject);
+      stream.resume();
+    });
+    stream.close();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect({ code: trailers["grpc-status"], message: trailers["grpc-message"] }).toEqual({
+      code: "4",
+      message: "the operation timed out",
+    });
+    expect(await history("direct-unended")).toEqual([]);
+  });
+
   it("refuses a deadline longer than a timer can wait, which would otherwise end the call at once", async () => {
     const request = toBinary(
       SubscribeRequestSchema,

@@ -1,16 +1,8 @@
-import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
-import { ChatService, SendRequestSchema } from "../../gen/chat/v1/chat_pb.js";
 import type { SuiteContext } from "../suite/context.js";
+import { h2load, h2loadMissing, PROTOCOLS, type Run } from "../suite/h2load.js";
 import { median } from "../suite/measure.js";
-import { cpuMsOf, machineTicks } from "../suite/proc-stats.js";
 import type { Row } from "../suite/row.js";
-import { startTarget, type Target } from "../suite/targets.js";
+import { startTarget } from "../suite/targets.js";
 
 /**
  * Unary Send, the call every person makes, over each protocol a client may
@@ -42,10 +34,10 @@ export async function unarySend(ctx: SuiteContext): Promise<Row[]> {
         const runs: Run[] = [];
         for (let r = 0; r < ctx.sizes.runs; r++) {
           // Warm the path up (JIT, connections' buffers) on a room of its own.
-          await h2load(ctx, target, protocol, `warm-${protocol.name}-${r}`, {
+          await h2load(ctx, target, protocol, `warm-${protocol.name}-${r}`, SHAPE, {
             requests: 2000,
           });
-          const run = await h2load(ctx, target, protocol, `unary-${protocol.name}-${r}`, {
+          const run = await h2load(ctx, target, protocol, `unary-${protocol.name}-${r}`, SHAPE, {
             seconds: ctx.sizes.measureMs / 1000,
           });
           ctx.log(
@@ -65,169 +57,15 @@ export async function unarySend(ctx: SuiteContext): Promise<Row[]> {
     for (const protocol of PROTOCOLS) {
       rows.push({
         ...rowOf(`unary Send, ${protocol.label}`, "grpc-js", baseline),
-        note: `h2load -c ${CLIENTS} -m ${STREAMS}; grpc-js over gRPC`,
+        note: `h2load -c ${SHAPE.clients} -m ${SHAPE.streams}; grpc-js over gRPC`,
       });
     }
   }
   return rows;
 }
 
-/** Why h2load cannot run here, or undefined when it can. */
-export function h2loadMissing(): string | undefined {
-  try {
-    execFileSync("h2load", ["--version"], { stdio: "ignore" });
-    return undefined;
-  } catch {
-    return "h2load is not installed (apt-get install nghttp2-client)";
-  }
-}
-
 /** h2load's shape of the load: the issue's `-c 8 -m 32`. */
-const CLIENTS = 8;
-const STREAMS = 32;
-
-interface Protocol {
-  name: string;
-  label: string;
-  headers: string[];
-  body(room: string): Uint8Array | string;
-}
-
-/** A gRPC message frame: flags, big-endian length, the message. */
-function enveloped(message: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + message.length);
-  new DataView(out.buffer).setUint32(1, message.length);
-  out.set(message, 5);
-  return out;
-}
-
-const request = (room: string) =>
-  create(SendRequestSchema, { room, author: "bench", text: "x".repeat(100) });
-
-const PROTOCOLS: Protocol[] = [
-  {
-    name: "grpc",
-    label: "gRPC",
-    headers: ["content-type: application/grpc", "te: trailers"],
-    body: (room) => enveloped(toBinary(SendRequestSchema, request(room))),
-  },
-  {
-    name: "connect-proto",
-    label: "Connect binary",
-    headers: ["content-type: application/proto", "connect-protocol-version: 1"],
-    body: (room) => toBinary(SendRequestSchema, request(room)),
-  },
-  {
-    name: "connect-json",
-    label: "Connect JSON",
-    headers: ["content-type: application/json", "connect-protocol-version: 1"],
-    body: (room) => toJsonString(SendRequestSchema, request(room)),
-  },
-  {
-    name: "grpc-web",
-    label: "gRPC-Web",
-    headers: ["content-type: application/grpc-web+proto", "x-grpc-web: 1"],
-    body: (room) => enveloped(toBinary(SendRequestSchema, request(room))),
-  },
-];
-
-interface Run {
-  rate: number;
-  p50Ms: number;
-  p99Ms: number;
-  serverCpu: number;
-  loadCpu: number;
-  machineCpu: number;
-  errors: number;
-}
-
-/** One h2load run of Sends to `room`: a number of requests, or for a number of seconds. */
-async function h2load(
-  ctx: SuiteContext,
-  target: Target,
-  protocol: Protocol,
-  room: string,
-  amount: { requests: number } | { seconds: number },
-): Promise<Run> {
-  const bodyFile = join(ctx.tmpDir, `${room}.body`);
-  writeFileSync(bodyFile, protocol.body(room));
-  const logFile = join(ctx.tmpDir, `${room}.log`);
-  const args = [
-    ...["-c", String(CLIENTS), "-m", String(STREAMS)],
-    ...("requests" in amount
-      ? ["-n", String(amount.requests)]
-      : ["-D", `${Math.round(amount.seconds * 1000)}ms`]),
-    ...protocol.headers.flatMap((h) => ["-H", h]),
-    ...["-d", bodyFile, "--log-file", logFile],
-    `${target.url}/chat.v1.ChatService/Send`,
-  ];
-  const serverBefore = cpuMsOf(target.pid);
-  const machineBefore = machineTicks();
-  const started = performance.now();
-  const child = spawn("h2load", args, { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  // h2load's own CPU, read until it exits (the last reading is within 100 ms of its end).
-  let loadCpuMs = 0;
-  const sampler = setInterval(() => {
-    try {
-      if (child.pid !== undefined) loadCpuMs = cpuMsOf(child.pid);
-    } catch {
-      // It has just exited.
-    }
-  }, 100);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", (error) =>
-      reject(new Error(`h2load did not start (apt-get install nghttp2-client): ${error.message}`)),
-    );
-    child.once("exit", resolve);
-  });
-  clearInterval(sampler);
-  const elapsedMs = performance.now() - started;
-  const serverCpu = ((cpuMsOf(target.pid) - serverBefore) / elapsedMs) * 100;
-  const machineAfter = machineTicks();
-  const machineCpu =
-    ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) *
-    availableParallelism() *
-    100;
-  if (code !== 0) throw new Error(`h2load exited ${code}:\n${out}`);
-  const rate = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]);
-  const succeeded = Number(/(\d+) succeeded/.exec(out)?.[1]);
-  const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
-  if (!(rate > 0) || Number.isNaN(succeeded)) throw new Error(`unreadable h2load output:\n${out}`);
-  const stored = await lastSeq(target, room);
-  const durations = readFileSync(logFile, "utf8")
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => Number(line.split("\t")[2]) / 1000)
-    .sort((a, b) => a - b);
-  const at = (q: number) =>
-    durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] ?? 0;
-  return {
-    rate,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-    serverCpu,
-    loadCpu: (loadCpuMs / elapsedMs) * 100,
-    machineCpu,
-    errors: failed + Math.max(0, succeeded - stored),
-  };
-}
-
-/** The room's last seq: how many Sends were stored (Parley), or the succeeded count taken on trust (grpc-js has no History). */
-async function lastSeq(target: Target, room: string): Promise<number> {
-  if (target.name === "grpc-js") return Number.POSITIVE_INFINITY;
-  const client = createClient(
-    ChatService,
-    createConnectTransport({ baseUrl: target.url, httpVersion: "2" }),
-  );
-  return Number((await client.history({ room, limit: 1 })).lastSeq);
-}
+const SHAPE = { clients: 8, streams: 32 };
 
 function rowOf(scenario: string, target: "parley" | "grpc-js", runs: Run[]): Row {
   return {
@@ -243,6 +81,6 @@ function rowOf(scenario: string, target: "parley" | "grpc-js", runs: Run[]): Row
     loadCpu: median(runs.map((r) => r.loadCpu)),
     machineCpu: median(runs.map((r) => r.machineCpu)),
     errors: runs.reduce((n, r) => n + r.errors, 0),
-    note: `h2load -c ${CLIENTS} -m ${STREAMS}`,
+    note: `h2load -c ${SHAPE.clients} -m ${SHAPE.streams}`,
   };
 }

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { h2loadMissing } from "../../../bench/scenarios/unary-send.js";
 import { redisMissing } from "../../../bench/suite/bench-redis.js";
+import { h2loadMissing } from "../../../bench/suite/h2load.js";
 
 // The benchmark suite's quick mode, end to end: real servers (Parley, loaded
 // over gRPC and over its WebSocket protocol, and both baselines) and load
@@ -48,8 +48,10 @@ const REDIS_ROWS: Record<string, string[]> = {
   "scale-out append (Redis, appendfsync everysec)": ["parley"],
   "scale-out append redis-server CPU (Redis, appendfsync everysec)": ["parley"],
 };
-/** The unary rows, when h2load (their load generator) is here; as the Redis rows otherwise. */
+/** The rows h2load drives, when it is here; as the Redis rows otherwise. */
 const UNARY_ROWS: Record<string, string[]> = {
+  "durable append (sqlite), h2load": ["parley"],
+  "durable append (memory), h2load": ["parley"],
   "unary Send, gRPC": ["parley", "grpc-js"],
   "unary Send, Connect binary": ["parley", "grpc-js"],
   "unary Send, Connect JSON": ["parley", "grpc-js"],

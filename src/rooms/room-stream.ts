@@ -54,115 +54,74 @@ export function feedRoom(
 ): void {
   // The room is looked up only when the feed starts: a Room object with no
   // subscribers is released, so one fetched earlier could be stale by now.
-  const room = openRoom();
-  const memberId = limits.newMemberId?.() ?? randomBytes(6).toString("base64url");
-  const sub = new Subscription(memberId, request.author, limits, request.silent === true);
-  // A subscriber cut off while its stream waits (on a sink that never
-  // drains, or in the history replay) leaves the room at once: it is no
-  // longer listed as a member, and its stream ends with the reason.
-  sub.whenFailed((error) => finish(error));
-  room.attach(sub);
-  let cursor = 0;
-  let ended = false;
-  let pumping = false;
+  new RoomFeed(openRoom(), log, request, limits, signal, sink).start();
+}
 
-  const finish = (error: unknown) => {
-    if (ended) return;
-    ended = true;
-    sub.unlisten();
-    signal.removeEventListener("abort", onAbort);
-    room.detach(sub);
-    sink.end(error);
-  };
-  const onAbort = () => finish(signal.reason);
-  if (signal.aborted) {
-    finish(signal.reason);
-    return;
+/**
+ * One subscriber's feed (see feedRoom). A class, not a function of
+ * closures: it lives as long as the stream, and its methods on the
+ * prototype cost an idle stream nothing; only the two callbacks handed to
+ * the subscription are closures (bench/stream-heap.ts --census).
+ */
+class RoomFeed {
+  private readonly sub: Subscription;
+  /** The last message seq delivered (or skipped as already held by the client). */
+  private cursor = 0;
+  private ended = false;
+  private pumping = false;
+  /** Live delivery: called by the subscription once per turn with events queued. */
+  private readonly pump = () => this.pumpNow();
+
+  constructor(
+    private readonly room: Room,
+    private readonly log: MessageLog,
+    private readonly request: StreamRequest,
+    limits: QueueLimits & { newMemberId?: () => string },
+    private readonly signal: AbortSignal,
+    private readonly sink: EventSink,
+  ) {
+    const memberId = limits.newMemberId?.() ?? randomBytes(6).toString("base64url");
+    this.sub = new Subscription(memberId, request.author, limits, request.silent === true);
   }
-  signal.addEventListener("abort", onAbort, { once: true });
 
-  const send = async (batch: QueuedEvent[]) => {
-    roomMetrics.deliveries.value += batch.length;
-    if (!sink.deliver(batch)) await sink.drained();
-  };
-  const readUpTo = async (lastWanted: number) => {
-    while (cursor < lastWanted && !ended) {
-      const page = await log.read(room.name, {
-        afterSeq: cursor,
-        beforeSeq: lastWanted + 1,
-        limit: REPLAY_PAGE,
-        newest: false,
-      });
-      if (page[0]?.seq !== cursor + 1)
-        throw trimmedWhileReading(room.name, cursor + 1, page[0]?.seq);
-      cursor = page[page.length - 1]?.seq ?? cursor;
-      await send(page.map(messageEvent));
+  start(): void {
+    const { sub, signal } = this;
+    // A subscriber cut off while its stream waits (on a sink that never
+    // drains, or in the history replay) leaves the room at once: it is no
+    // longer listed as a member, and its stream ends with the reason.
+    sub.whenFailed((error) => this.finish(error));
+    this.room.attach(sub);
+    if (signal.aborted) {
+      this.finish(signal.reason);
+      return;
     }
-  };
-  /**
-   * Deliver one batch taken from the queue, without what the client already
-   * has. Synchronous while the sink keeps up and the seqs follow on (the
-   * live path costs no promise); returns a promise only when it has to wait
-   * for a full sink or read a gap from the store.
-   */
-  const handle = (batch: readonly QueuedEvent[]): Promise<void> | undefined => {
-    const out: QueuedEvent[] = [];
-    for (let i = 0; i < batch.length; i++) {
-      const queued = batch[i] as QueuedEvent;
-      if (queued.seq === 0) {
-        out.push(queued);
-        continue;
-      }
-      if (queued.seq <= cursor) continue;
-      if (queued.seq > cursor + 1) return fillGapThenHandle(out, batch.slice(i));
-      out.push(queued);
-      cursor = queued.seq;
-    }
-    roomMetrics.deliveries.value += out.length;
-    if (out.length > 0 && !sink.deliver(out)) return sink.drained();
-    return undefined;
-  };
-  /** What handle() found before a gap goes first, then the missing range from the store, then the rest. */
-  const fillGapThenHandle = async (before: QueuedEvent[], rest: QueuedEvent[]) => {
-    if (before.length > 0) await send(before);
-    await readUpTo((rest[0] as QueuedEvent).seq - 1);
-    if (!ended) await handle(rest);
-  };
-  const pump = (): void => {
-    if (pumping || ended) return;
-    pumping = true;
-    try {
-      for (let batch = sub.takeNow(); batch !== undefined && !ended; batch = sub.takeNow()) {
-        const waiting = handle(batch);
-        if (waiting === undefined) {
-          sub.caughtUp();
-        } else {
-          waiting.then(
-            () => {
-              sub.caughtUp();
-              pumping = false;
-              pump();
-            },
-            (error: unknown) => {
-              pumping = false;
-              finish(error);
-            },
-          );
-          return;
-        }
-      }
-    } catch (error) {
-      finish(error);
-    }
-    pumping = false;
-  };
+    // The feed itself is the listener (handleEvent): no closure per stream.
+    signal.addEventListener("abort", this, { once: true });
+    void this.replayThenFollow();
+  }
 
-  void (async () => {
+  /** The signal aborted. */
+  handleEvent(): void {
+    this.finish(this.signal.reason);
+  }
+
+  private finish(error: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sub.unlisten();
+    this.signal.removeEventListener("abort", this);
+    this.room.detach(this.sub);
+    this.sink.end(error);
+  }
+
+  /** Ready, then the history the client asked for, then live events. */
+  private async replayThenFollow(): Promise<void> {
+    const { room, sub, request } = this;
     try {
       // The other processes' members (Redis) are read while the head is.
       // A silent follower lists no members, so it need not wait for them.
       const [head] = await Promise.all([
-        log.head(room.name),
+        this.log.head(room.name),
         request.silent === true ? undefined : room.membersKnown(),
       ]);
       const refusal = checkResume(room.name, request, head);
@@ -172,15 +131,96 @@ export function feedRoom(
       // events queued from here on are exactly the changes to this list.
       const members: Member[] = room.members();
       sub.dropQueuedMembership();
-      await send([readyEvent(room.name, head, sub.memberId, members)]);
-      cursor = request.sinceSeq ?? head.lastSeq;
-      await readUpTo(head.lastSeq);
+      await this.send([readyEvent(room.name, head, sub.memberId, members)]);
+      this.cursor = request.sinceSeq ?? head.lastSeq;
+      await this.readUpTo(head.lastSeq);
     } catch (error) {
-      finish(error);
+      this.finish(error);
       return;
     }
-    if (ended) return;
-    sub.listen(pump);
-    pump();
-  })();
+    if (this.ended) return;
+    sub.listen(this.pump);
+    this.pumpNow();
+  }
+
+  private async send(batch: QueuedEvent[]): Promise<void> {
+    roomMetrics.deliveries.value += batch.length;
+    if (!this.sink.deliver(batch)) await this.sink.drained();
+  }
+
+  private async readUpTo(lastWanted: number): Promise<void> {
+    while (this.cursor < lastWanted && !this.ended) {
+      const page = await this.log.read(this.room.name, {
+        afterSeq: this.cursor,
+        beforeSeq: lastWanted + 1,
+        limit: REPLAY_PAGE,
+        newest: false,
+      });
+      if (page[0]?.seq !== this.cursor + 1)
+        throw trimmedWhileReading(this.room.name, this.cursor + 1, page[0]?.seq);
+      this.cursor = page[page.length - 1]?.seq ?? this.cursor;
+      await this.send(page.map(messageEvent));
+    }
+  }
+
+  /**
+   * Deliver one batch taken from the queue, without what the client already
+   * has. Synchronous while the sink keeps up and the seqs follow on (the
+   * live path costs no promise); returns a promise only when it has to wait
+   * for a full sink or read a gap from the store.
+   */
+  private handle(batch: readonly QueuedEvent[]): Promise<void> | undefined {
+    const out: QueuedEvent[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const queued = batch[i] as QueuedEvent;
+      if (queued.seq === 0) {
+        out.push(queued);
+        continue;
+      }
+      if (queued.seq <= this.cursor) continue;
+      if (queued.seq > this.cursor + 1) return this.fillGapThenHandle(out, batch.slice(i));
+      out.push(queued);
+      this.cursor = queued.seq;
+    }
+    roomMetrics.deliveries.value += out.length;
+    if (out.length > 0 && !this.sink.deliver(out)) return this.sink.drained();
+    return undefined;
+  }
+
+  /** What handle() found before a gap goes first, then the missing range from the store, then the rest. */
+  private async fillGapThenHandle(before: QueuedEvent[], rest: QueuedEvent[]): Promise<void> {
+    if (before.length > 0) await this.send(before);
+    await this.readUpTo((rest[0] as QueuedEvent).seq - 1);
+    if (!this.ended) await this.handle(rest);
+  }
+
+  private pumpNow(): void {
+    if (this.pumping || this.ended) return;
+    const sub = this.sub;
+    this.pumping = true;
+    try {
+      for (let batch = sub.takeNow(); batch !== undefined && !this.ended; batch = sub.takeNow()) {
+        const waiting = this.handle(batch);
+        if (waiting === undefined) {
+          sub.caughtUp();
+        } else {
+          waiting.then(
+            () => {
+              sub.caughtUp();
+              this.pumping = false;
+              this.pumpNow();
+            },
+            (error: unknown) => {
+              this.pumping = false;
+              this.finish(error);
+            },
+          );
+          return;
+        }
+      }
+    } catch (error) {
+      this.finish(error);
+    }
+    this.pumping = false;
+  }
 }

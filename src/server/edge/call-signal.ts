@@ -26,13 +26,13 @@ export class CallSignal {
   private abortedWith: { readonly reason: unknown } | undefined;
   private hooks: ((reason: unknown) => void)[] | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private followed: AbortSignal | undefined;
-  private readonly onShutdown = (reason: unknown) => this.abort(reason);
-  private readonly onFollowed = () => this.abort(this.followed?.reason);
+  /** A framework's signal this one follows, and its listener; only the connect path has one. */
+  private followed: { signal: AbortSignal; listener: () => void } | undefined;
 
   /** `shutdown`: the server's shutdown signal, when calls end with it one by one. */
   constructor(private readonly shutdown?: AbortSignal) {
-    if (shutdown !== undefined) watchShutdown(shutdown, this.onShutdown);
+    // The call itself waits: its abort() is the waiter's (no closure per call).
+    if (shutdown !== undefined) watchShutdown(shutdown, this);
   }
 
   /** Aborts when the call ends, however it ends; the reason says how. */
@@ -70,9 +70,13 @@ export class CallSignal {
 
   /** Abort when `signal` does (a framework's own per-call signal), with its reason. */
   follow(signal: AbortSignal): void {
-    this.followed = signal;
-    if (signal.aborted) this.onFollowed();
-    else signal.addEventListener("abort", this.onFollowed, { once: true });
+    if (signal.aborted) {
+      this.abort(signal.reason);
+      return;
+    }
+    const listener = () => this.abort(signal.reason);
+    this.followed = { signal, listener };
+    signal.addEventListener("abort", listener, { once: true });
   }
 
   /** The client went away: abort with `reason` (CANCELED by default). */
@@ -94,7 +98,8 @@ export class CallSignal {
   release(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.shutdown !== undefined) unwatchShutdown(this.shutdown, this.onShutdown);
-    this.followed?.removeEventListener("abort", this.onFollowed);
+    if (this.shutdown !== undefined) unwatchShutdown(this.shutdown, this);
+    this.followed?.signal.removeEventListener("abort", this.followed.listener);
+    this.followed = undefined;
   }
 }

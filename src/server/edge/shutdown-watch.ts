@@ -10,20 +10,24 @@
  * so memory grows with every stream the server has served.
  *
  * Here a signal gets one listener, and whoever waits on it sits in a Set.
+ * A waiter is an object with an abort method (a CallSignal is one), so an
+ * open call need not hold a closure for it.
  */
-type React = (reason: unknown) => void;
+export interface ShutdownWaiter {
+  abort(reason: unknown): void;
+}
 
-const waiting = new WeakMap<AbortSignal, Set<React>>();
+const waiting = new WeakMap<AbortSignal, Set<ShutdownWaiter>>();
 
-/** Call `react` with the signal's reason when it aborts (at once if it has). */
-export function watchShutdown(signal: AbortSignal, react: React): void {
+/** Call `waiter.abort` with the signal's reason when it aborts (at once if it has). */
+export function watchShutdown(signal: AbortSignal, waiter: ShutdownWaiter): void {
   if (signal.aborted) {
-    react(signal.reason);
+    waiter.abort(signal.reason);
     return;
   }
   let reactions = waiting.get(signal);
   if (reactions === undefined) {
-    const created = new Set<React>();
+    const created = new Set<ShutdownWaiter>();
     reactions = created;
     waiting.set(signal, created);
     signal.addEventListener(
@@ -31,15 +35,15 @@ export function watchShutdown(signal: AbortSignal, react: React): void {
       () => {
         const due = [...created];
         created.clear();
-        for (const r of due) r(signal.reason);
+        for (const w of due) w.abort(signal.reason);
       },
       { once: true },
     );
   }
-  reactions.add(react);
+  reactions.add(waiter);
 }
 
-/** Stop watching: `react` will not be called. */
-export function unwatchShutdown(signal: AbortSignal, react: React): void {
-  waiting.get(signal)?.delete(react);
+/** Stop watching: `waiter` will not be called. */
+export function unwatchShutdown(signal: AbortSignal, waiter: ShutdownWaiter): void {
+  waiting.get(signal)?.delete(waiter);
 }

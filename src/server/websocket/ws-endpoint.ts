@@ -77,10 +77,12 @@ export function websocketEndpoint(options: WsEndpointOptions): WsEndpoint {
     }
   }, options.pingIntervalMs);
   heartbeat.unref();
-  watchShutdown(options.shutdownSignal, (reason) => {
-    stopping = true;
-    clearInterval(heartbeat);
-    for (const session of sessions) session.shutdown(reason);
+  watchShutdown(options.shutdownSignal, {
+    abort(reason) {
+      stopping = true;
+      clearInterval(heartbeat);
+      for (const session of sessions) session.shutdown(reason);
+    },
   });
 
   const takeUpgrade: UpgradeTaker = (req, socket, head) => {

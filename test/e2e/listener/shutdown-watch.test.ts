@@ -6,9 +6,11 @@ describe("watchShutdown", () => {
   it("tells every watcher still watching, once, with the signal's reason", () => {
     const shutdown = new AbortController();
     const told: string[] = [];
-    const watchers = Array.from({ length: 1000 }, (_, i) => (reason: unknown) => {
-      told.push(`${i}:${String(reason)}`);
-    });
+    const watchers = Array.from({ length: 1000 }, (_, i) => ({
+      abort(reason: unknown) {
+        told.push(`${i}:${String(reason)}`);
+      },
+    }));
     for (const w of watchers) watchShutdown(shutdown.signal, w);
     // However many wait, the signal itself carries one listener.
     expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(1);
@@ -23,7 +25,7 @@ describe("watchShutdown", () => {
     const shutdown = new AbortController();
     shutdown.abort("already");
     const told: unknown[] = [];
-    watchShutdown(shutdown.signal, (reason) => told.push(reason));
+    watchShutdown(shutdown.signal, { abort: (reason) => told.push(reason) });
     expect(told).toEqual(["already"]);
     expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
   });
@@ -32,8 +34,8 @@ describe("watchShutdown", () => {
     const a = new AbortController();
     const b = new AbortController();
     const told: string[] = [];
-    watchShutdown(a.signal, () => told.push("a"));
-    watchShutdown(b.signal, () => told.push("b"));
+    watchShutdown(a.signal, { abort: () => told.push("a") });
+    watchShutdown(b.signal, { abort: () => told.push("b") });
     a.abort();
     expect(told).toEqual(["a"]);
   });

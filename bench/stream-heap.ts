@@ -7,8 +7,11 @@
 // versions of the per-call code. Needs --expose-gc. With --census, heap
 // snapshots are taken before and after, and what the streams added is
 // listed by kind and constructor (or closure) name, per stream: what each
-// idle stream holds, on both sides.
-// Usage: node --expose-gc --import tsx bench/stream-heap.ts [--streams 5000] [--auth off|jwt] [--census]
+// idle stream holds, on both sides. With --bare, the same clients talk to a
+// bare node:http2 server that answers every stream with headers and one
+// message and keeps it open: the floor, and with --census the objects every
+// HTTP/2 stream costs whoever serves it, to tell Parley's own apart.
+// Usage: node --expose-gc --import tsx bench/stream-heap.ts [--streams 5000] [--auth off|jwt] [--census] [--bare]
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http2 from "node:http2";
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     streams: { type: "string", default: "5000" },
     auth: { type: "string", default: "off" },
     census: { type: "boolean", default: false },
+    bare: { type: "boolean", default: false },
   },
 });
 const STREAMS = Number(values.streams);
@@ -55,40 +59,42 @@ if (gc === undefined) throw new Error("run with node --expose-gc");
 const secret = randomBytes(48).toString("base64url");
 const secretFile = join(mkdtempSync(join(tmpdir(), "parley-heap-")), "secret");
 writeFileSync(secretFile, secret);
-const server = await startParley(
-  {
-    port: 0,
-    host: "127.0.0.1",
-    store: "memory:",
-    retention: 1000,
-    heartbeatMs: 600_000,
-    queueEvents: 1000,
-    queueBytes: 1 << 20,
-    tlsCert: undefined,
-    tlsKey: undefined,
-    logLevel: "silent",
-    shutdownMs: 2000,
-    corsOrigins: [],
-    webDir: "",
-    requestIdleMs: 3_600_000,
-    maxStreamsPerConnection: 100_000,
-    maxConnectionsPerAddress: 100_000,
-    auth:
-      values.auth === "jwt"
-        ? {
-            ...AUTH_DEFAULTS,
-            mode: "jwt",
-            secretFile,
-            limits: {
-              ...AUTH_DEFAULTS.limits,
-              maxStreams: 1_000_000,
-              joins: { perSecond: 1e6, burst: 1e6 },
-            },
-          }
-        : undefined,
-  },
-  createLogger("silent"),
-);
+const server = values.bare
+  ? await bareServer()
+  : await startParley(
+      {
+        port: 0,
+        host: "127.0.0.1",
+        store: "memory:",
+        retention: 1000,
+        heartbeatMs: 600_000,
+        queueEvents: 1000,
+        queueBytes: 1 << 20,
+        tlsCert: undefined,
+        tlsKey: undefined,
+        logLevel: "silent",
+        shutdownMs: 2000,
+        corsOrigins: [],
+        webDir: "",
+        requestIdleMs: 3_600_000,
+        maxStreamsPerConnection: 100_000,
+        maxConnectionsPerAddress: 100_000,
+        auth:
+          values.auth === "jwt"
+            ? {
+                ...AUTH_DEFAULTS,
+                mode: "jwt",
+                secretFile,
+                limits: {
+                  ...AUTH_DEFAULTS.limits,
+                  maxStreams: 1_000_000,
+                  joins: { perSecond: 1e6, burst: 1e6 },
+                },
+              }
+            : undefined,
+      },
+      createLogger("silent"),
+    );
 const token = (await signToken(Buffer.from(secret), { sub: "reader", scopes: ["chat:read"] }, 3600))
   .token;
 const sessions = Array.from({ length: CONNECTIONS }, () => http2.connect(server.url));
@@ -132,7 +138,7 @@ const beforeSnapshot = values.census
 const streams = await open(STREAMS);
 const after = await settle();
 console.log(
-  `${STREAMS} idle Subscribe streams (auth ${values.auth}): ${((after - before) / STREAMS / 1024).toFixed(2)} KiB of heap each (server and client in one process)`,
+  `${STREAMS} idle Subscribe streams (${values.bare ? "bare node:http2 server" : `auth ${values.auth}`}): ${((after - before) / STREAMS / 1024).toFixed(2)} KiB of heap each (server and client in one process)`,
 );
 if (values.census) {
   const afterSnapshot = writeHeapSnapshot(join(snapshotDir, "after.heapsnapshot"));
@@ -143,3 +149,19 @@ for (const s of [...warm, ...streams]) s.close();
 for (const s of sessions) s.close();
 await server.stop();
 process.exit(0);
+
+/** A node:http2 server doing the least a stream needs: headers and one message, then nothing. */
+async function bareServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  const bare = http2.createServer({ settings: { maxConcurrentStreams: 100_000 } });
+  bare.on("stream", (stream) => {
+    stream.resume();
+    stream.respond({ ":status": 200, "content-type": "application/grpc+proto" });
+    stream.write(Buffer.from([0, 0, 0, 0, 0]));
+  });
+  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
+  const { port } = bare.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => new Promise((resolve) => bare.close(() => resolve())),
+  };
+}

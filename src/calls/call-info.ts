@@ -44,6 +44,8 @@ export interface CallInfo {
    * example), keyed by a symbol each policy owns.
    */
   readonly values: Map<symbol, unknown>;
+  /** The value set under `key` in `values`, or undefined; reading it makes no map. */
+  value(key: symbol): unknown;
 }
 
 /** Say how a gRPC content type (application/grpc, application/grpc+json …) encodes messages. */

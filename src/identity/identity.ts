@@ -27,7 +27,7 @@ export const identityKey = Symbol("parley identity");
 
 /** The call's identity, or undefined when the server checks none (`--auth off`). */
 export function identityOf(call: CallInfo): Identity | undefined {
-  return call.values.get(identityKey) as Identity | undefined;
+  return call.value(identityKey) as Identity | undefined;
 }
 
 /** True when `room` is one of the token's rooms (or the token names none). */

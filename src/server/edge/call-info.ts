@@ -1,7 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { CallAdapter, CallInfo, CallProtocol } from "../../calls/call-info.js";
 import { requestIdFrom } from "../../calls/request-id.js";
-import { traceContextFrom } from "../../calls/trace-context.js";
+import { type TraceContext, traceContextFrom } from "../../calls/trace-context.js";
 
 /** What an adapter knows of a call when it arrives, in its transport's own terms. */
 export interface CallArrival {
@@ -25,20 +25,49 @@ export interface CallArrival {
  * shape, so a new call field is one change here.
  */
 export function callInfoOf(arrival: CallArrival): CallInfo {
-  const { timeoutMs } = arrival;
-  return {
-    method: arrival.method,
-    protocol: arrival.protocol,
-    encoding: arrival.encoding,
-    adapter: arrival.adapter,
-    peer: arrival.peer,
-    header: arrival.header,
-    deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
-    requestId: arrival.requestId ?? requestIdFrom(arrival.header("x-request-id")),
-    trace: traceContextFrom(arrival.header("traceparent")),
-    startedAt: performance.now(),
-    values: new Map(),
-  };
+  return new ArrivedCall(arrival);
+}
+
+/**
+ * A call as policies see it. A class: its `values` map is made only when a
+ * policy sets one (an identity; a server without auth never does), which an
+ * open stream would otherwise hold empty.
+ */
+class ArrivedCall implements CallInfo {
+  readonly method: DescMethod;
+  readonly protocol: CallProtocol;
+  readonly encoding: "proto" | "json";
+  readonly adapter: CallAdapter;
+  readonly peer: string;
+  readonly header: (name: string) => string | undefined;
+  readonly deadline: number | undefined;
+  readonly requestId: string;
+  readonly trace: TraceContext | undefined;
+  readonly startedAt: number;
+  private valueMap: Map<symbol, unknown> | undefined;
+
+  constructor(arrival: CallArrival) {
+    const { timeoutMs } = arrival;
+    this.method = arrival.method;
+    this.protocol = arrival.protocol;
+    this.encoding = arrival.encoding;
+    this.adapter = arrival.adapter;
+    this.peer = arrival.peer;
+    this.header = arrival.header;
+    this.deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    this.requestId = arrival.requestId ?? requestIdFrom(arrival.header("x-request-id"));
+    this.trace = traceContextFrom(arrival.header("traceparent"));
+    this.startedAt = performance.now();
+  }
+
+  get values(): Map<symbol, unknown> {
+    this.valueMap ??= new Map();
+    return this.valueMap;
+  }
+
+  value(key: symbol): unknown {
+    return this.valueMap?.get(key);
+  }
 }
 
 /** One value of a Node header (string, string[] or absent) as a string; lists are joined with ", ". */

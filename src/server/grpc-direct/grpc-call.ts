@@ -32,7 +32,7 @@ export class GrpcCall {
   private readonly callSignal: CallSignal;
   private headersSent = false;
   private finished = false;
-  private trailers: Record<string, string> = { "grpc-status": "0" };
+  private trailers: Readonly<Record<string, string>> = OK_TRAILERS;
   private corked: Uint8Array[] | undefined;
   private settle: { resolve(): void; reject(error: unknown): void } | undefined;
   /** Settles when the call has finished; see the class comment. */
@@ -46,19 +46,32 @@ export class GrpcCall {
       this.settle = { resolve, reject };
     });
     // A call refused by a policy finishes with nobody waiting on `done`.
-    this.done.catch(() => undefined);
+    this.done.catch(ignore);
     this.callSignal = new CallSignal(start.shutdownSignal);
-    stream.once("close", () => {
-      if (!this.finished) {
-        const reason = closeReason(stream.rstCode);
-        this.callSignal.clientGone(reason);
-        // Nothing can be written any more; the handler's own finish() will find the stream gone.
-        this.settle?.reject(reason);
-      }
-      this.release();
-    });
+    // The stream's listeners are shared functions that find the call on the
+    // stream: an idle stream then holds no closure, once-wrapper or bound
+    // function for them (bench/stream-heap.ts --census).
+    (stream as CallStream)[CALL] = this;
+    stream.on("close", onStreamClose);
     // A reset or a broken connection also reaches 'close'; no other listener is needed.
     stream.on("error", ignore);
+  }
+
+  /** The stream closed (it fires once): a call not finished by then lost its client. */
+  streamClosed(): void {
+    if (!this.finished) {
+      const reason = closeReason(this.stream.rstCode);
+      this.callSignal.clientGone(reason);
+      // Nothing can be written any more; the handler's own finish() will find the stream gone.
+      this.settle?.reject(reason);
+    }
+    this.release();
+  }
+
+  /** Node asks for the trailers (it does once, after end()). */
+  trailersWanted(): void {
+    // A stream reset at this point has nowhere to send them; sendTrailers would throw.
+    if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers);
   }
 
   get signal(): AbortSignal {
@@ -159,10 +172,7 @@ export class GrpcCall {
     // Sent: an open stream need not keep them.
     this.start.ids = undefined;
     this.stream.respond(headers, { waitForTrailers: true });
-    this.stream.once("wantTrailers", () => {
-      // A stream reset at this point has nowhere to send them; sendTrailers would throw.
-      if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers);
-    });
+    this.stream.on("wantTrailers", onWantTrailers);
   }
 
   private release(): void {
@@ -179,5 +189,20 @@ function errorTrailers(error: ConnectError): Record<string, string> {
   return trailers;
 }
 
-/** One listener for every stream's 'error' (see the constructor), not a closure each. */
+/** The trailers of a call that ended OK, shared by all. */
+const OK_TRAILERS: Readonly<Record<string, string>> = Object.freeze({ "grpc-status": "0" });
+
+/** Where a stream keeps its call, for the shared listeners below. */
+const CALL = Symbol("parley grpc call");
+type CallStream = ServerHttp2Stream & { [CALL]?: GrpcCall };
+
+function onStreamClose(this: CallStream): void {
+  this[CALL]?.streamClosed();
+}
+
+function onWantTrailers(this: CallStream): void {
+  this[CALL]?.trailersWanted();
+}
+
+/** One listener for every stream's 'error' (see the constructor), and `done`'s catch. */
 function ignore(): void {}

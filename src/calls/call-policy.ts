@@ -3,34 +3,31 @@ import type { CallInfo } from "./call-info.js";
 /**
  * One link of the chain every call passes, on every protocol and path.
  *
- * A policy refuses a call by throwing (a ConnectError: its code and message
- * are the answer) before it calls `next`, or wraps it: `next()` runs the rest
- * of the chain and the call itself, and settles when the call has finished:
- * it resolves when the call ended OK and rejects with the call's error.
+ * `admit` decides before the call runs. It refuses the call by throwing, or
+ * by returning a promise that rejects, with a ConnectError whose code and
+ * message are the answer; a promise holds the call until it settles. It may
+ * attach values for the cores (call.values).
+ *
+ * `finished` hears how each call this link admitted ended: `error` is
+ * undefined for OK, else the call's error, a refusal by a later link
+ * included. Links are told innermost first.
+ *
+ * Hooks, not wrappers around the rest of the chain: a wrapper holds a
+ * promise, its reactions and their closures for as long as the call is
+ * open, in every link, which an idle stream paid for (bench/stream-heap.ts).
  */
-export type CallPolicy = (call: CallInfo, next: () => Promise<void>) => Promise<void>;
-
-/**
- * Run `call` through `policies` in order, with `serve` (which answers the
- * call and settles when it has finished) innermost.
- */
-export function runPolicies(
-  policies: readonly CallPolicy[],
-  call: CallInfo,
-  serve: () => Promise<void>,
-): Promise<void> {
-  const step = (i: number): Promise<void> => {
-    const policy = policies[i];
-    return policy === undefined ? serve() : policy(call, () => step(i + 1));
-  };
-  return step(0);
+export interface CallPolicy {
+  admit?(call: CallInfo): void | Promise<void>;
+  finished?(call: CallInfo, error: unknown): void;
 }
 
 /**
- * Run the chain for a call on a path that must answer a refusal itself:
- * `serve` runs when every policy let the call through; `refuse` gets the
- * error of a policy that refused it before `serve` ran. Errors of the call
- * itself are already answered by `serve` and are not passed on.
+ * Run the chain for a call: each link's admit in order, then `serve` (which
+ * answers the call and settles when it has finished: resolved for OK,
+ * rejected with the error the client was told), then every admitting link's
+ * finished. `refuse` gets the error of a link that refused the call, which
+ * `serve` then never sees; errors of the call itself are answered by
+ * `serve`.
  */
 export function admit(
   policies: readonly CallPolicy[],
@@ -38,11 +35,71 @@ export function admit(
   serve: () => Promise<void>,
   refuse: (error: unknown) => void,
 ): void {
-  let served = false;
-  runPolicies(policies, call, () => {
-    served = true;
-    return serve();
-  }).catch((error: unknown) => {
-    if (!served) refuse(error);
-  });
+  new Admission(policies, call, serve, refuse).advance();
+}
+
+/**
+ * One call's way through the chain. A class, and `serve` and `refuse` are
+ * dropped once used: an open stream keeps this object and the two
+ * callbacks waiting for its end, not the adapter's closures.
+ */
+class Admission {
+  /** How many links admitted the call: those are told how it ended. */
+  private admitted = 0;
+
+  constructor(
+    private readonly policies: readonly CallPolicy[],
+    private readonly call: CallInfo,
+    private serve: (() => Promise<void>) | undefined,
+    private refuse: ((error: unknown) => void) | undefined,
+  ) {}
+
+  advance(): void {
+    const { policies, call } = this;
+    while (this.admitted < policies.length) {
+      let waiting: void | Promise<void>;
+      try {
+        waiting = (policies[this.admitted] as CallPolicy).admit?.(call);
+      } catch (error) {
+        this.refused(error);
+        return;
+      }
+      if (waiting !== undefined) {
+        waiting.then(
+          () => {
+            this.admitted++;
+            this.advance();
+          },
+          (error: unknown) => this.refused(error),
+        );
+        return;
+      }
+      this.admitted++;
+    }
+    const serve = this.serve as () => Promise<void>;
+    this.serve = undefined;
+    this.refuse = undefined;
+    serve().then(
+      () => this.ended(undefined),
+      (error: unknown) => this.ended(error),
+    );
+  }
+
+  private refused(error: unknown): void {
+    const refuse = this.refuse;
+    this.serve = undefined;
+    this.refuse = undefined;
+    refuse?.(error);
+    this.ended(error);
+  }
+
+  private ended(error: unknown): void {
+    for (let i = this.admitted - 1; i >= 0; i--) {
+      try {
+        this.policies[i]?.finished?.(this.call, error);
+      } catch {
+        // An observer's failure must not end the others' view of the call, nor the call.
+      }
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
+import { type CallEnd, endOfSignal } from "./call-end.js";
 import type { CallInfo } from "./call-info.js";
 import type { CoreReply } from "./reply.js";
 
@@ -12,6 +13,16 @@ export interface CallScope {
   readonly call: CallInfo;
   /** Aborts when the client goes away, the deadline passes or the server shuts down; the reason says which. */
   readonly signal: AbortSignal;
+  /**
+   * The same end heard without an AbortSignal, where the adapter has one
+   * (the direct gRPC path): a core that keeps a stream open uses endOf(scope).
+   */
+  readonly end?: CallEnd;
+}
+
+/** The scope's end as a CallEnd: its own when it has one, else its signal's. */
+export function endOf(scope: CallScope): CallEnd {
+  return scope.end ?? endOfSignal(scope.signal);
 }
 
 /** Where a streaming core writes its responses. */

@@ -30,25 +30,22 @@ function describe(call: CallInfo, code: string) {
  * real cause that the client was not told.
  */
 export function requestLog(logger: Logger): CallPolicy {
-  // Not an async function: an open stream then holds two callbacks here, not
-  // a suspended coroutine (idle memory per stream, bench/stream-heap.ts).
-  return (call, next) =>
-    next().then(
-      () => {
+  return {
+    finished(call, reason) {
+      if (reason === undefined) {
         // A level check first: at the default level this line costs nothing per call.
         if (logger.isLevelEnabled("debug")) logger.debug(describe(call, "ok"), "call");
-      },
-      (reason: unknown) => {
-        const error = ConnectError.from(reason);
-        const line = { ...describe(call, codeToString(error.code)), message: error.rawMessage };
-        if (error.code === Code.Internal && error.cause !== undefined) {
-          logger.error({ ...line, err: error.cause }, "call failed");
-        } else if (error.code === Code.Canceled) {
-          if (logger.isLevelEnabled("debug")) logger.debug(line, "call canceled");
-        } else {
-          logger.info(line, "call failed");
-        }
-        throw reason;
-      },
-    );
+        return;
+      }
+      const error = ConnectError.from(reason);
+      const line = { ...describe(call, codeToString(error.code)), message: error.rawMessage };
+      if (error.code === Code.Internal && error.cause !== undefined) {
+        logger.error({ ...line, err: error.cause }, "call failed");
+      } else if (error.code === Code.Canceled) {
+        if (logger.isLevelEnabled("debug")) logger.debug(line, "call canceled");
+      } else {
+        logger.info(line, "call failed");
+      }
+    },
+  };
 }

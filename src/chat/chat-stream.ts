@@ -4,6 +4,7 @@ import {
   ChatResponseSchema,
   ChatService,
 } from "../../gen/chat/v1/chat_pb.js";
+import { endOfSignal } from "../calls/call-end.js";
 import type { BidiCore } from "../calls/method-core.js";
 import type { Gate } from "../identity/gate.js";
 import type { RoomHub } from "../rooms/room-hub.js";
@@ -63,7 +64,7 @@ export function chatCore(hub: RoomHub, gate: Gate): BidiCore<ChatRequest, ChatRe
           new Promise<void>((settled) => {
             gate.take(scope.call, "joins");
             member = { room, author };
-            hub.feed(room, { author, epoch, sinceSeq }, stopFeed.signal, {
+            hub.feed(room, { author, epoch, sinceSeq }, endOfSignal(stopFeed.signal), {
               deliver: (batch) => {
                 settled();
                 return sink.send(eventsReply(ChatResponseSchema, batch));

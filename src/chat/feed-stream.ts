@@ -7,6 +7,7 @@ import {
   type FeedResponse,
   FeedResponseSchema,
 } from "../../gen/chat/v1/chat_pb.js";
+import type { CallEnd } from "../calls/call-end.js";
 import type { ReplySink } from "../calls/method-core.js";
 import { Reply } from "../calls/reply.js";
 import type { QueuedEvent } from "../rooms/room-event.js";
@@ -75,11 +76,13 @@ export class FeedStream implements Beating {
   /** Changes that came before the followers started; applied after them. */
   private early: PeopleChange[] | undefined = [];
   private unwatch: (() => void) | undefined;
+  /** Stops hearing of the call's end. */
+  private unhookEnd: (() => void) | undefined;
 
   constructor(
     private readonly deps: FeedDeps,
     private readonly start: FeedStart,
-    private readonly signal: AbortSignal,
+    private readonly end: CallEnd,
     private readonly sink: ReplySink<FeedResponse>,
   ) {
     this.cursorHead = cursorHead(start.user);
@@ -87,11 +90,11 @@ export class FeedStream implements Beating {
 
   /** Open the feed: ready, then the followers, then live changes. */
   open(): void {
-    if (this.signal.aborted) {
-      this.finish(this.signal.reason);
+    if (this.end.aborted) {
+      this.finish(this.end.reason);
       return;
     }
-    this.signal.addEventListener("abort", this.onAbort, { once: true });
+    this.unhookEnd = this.end.onAbort((reason) => this.finish(reason));
     // Watch before reading the memberships: a change made meanwhile is then
     // seen, and applying a change is idempotent (a join of a followed room,
     // a leave of one not followed, change nothing).
@@ -125,8 +128,6 @@ export class FeedStream implements Beating {
       }),
     });
   }
-
-  private readonly onAbort = () => this.finish(this.signal.reason);
 
   private async begin(): Promise<void> {
     const { log } = this.deps;
@@ -221,7 +222,7 @@ export class FeedStream implements Beating {
     this.deps.hub.feed(
       room,
       { author: this.start.user, epoch: "", sinceSeq, silent: true },
-      follower.signal,
+      follower,
       follower,
     );
   }
@@ -288,7 +289,7 @@ export class FeedStream implements Beating {
     if (this.ended) return;
     this.ended = true;
     this.unwatch?.();
-    this.signal.removeEventListener("abort", this.onAbort);
+    this.unhookEnd?.();
     this.deps.beats.remove(this);
     for (const follower of this.followers.values()) follower.stop();
     this.followers.clear();
@@ -331,10 +332,19 @@ function feedReply(sent: readonly Pending[], cursor: string): Reply<FeedResponse
   );
 }
 
-/** One room of a feed, as the hub's sink for a silent follower. */
-class RoomFollower implements EventSink {
-  private readonly controller = new AbortController();
+/** Why a room's feed ends when the Feed stops following it (nobody sees it: the follower is stopped first). */
+const NO_LONGER_FOLLOWED = new Error("the feed no longer follows this room");
+
+/**
+ * One room of a feed, as the hub's sink for a silent follower, and as its
+ * end (CallEnd: stopped when the Feed stops following the room), with no
+ * AbortController per room followed.
+ */
+class RoomFollower implements EventSink, CallEnd {
   private stopped = false;
+  /** stop() was called: the room's feed must end. */
+  aborted = false;
+  private hook: ((reason: unknown) => void) | undefined;
 
   constructor(
     private readonly feed: FeedStream,
@@ -342,8 +352,19 @@ class RoomFollower implements EventSink {
     readonly key: string,
   ) {}
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get reason(): unknown {
+    return this.aborted ? NO_LONGER_FOLLOWED : undefined;
+  }
+
+  onAbort(hook: (reason: unknown) => void): () => void {
+    if (this.aborted) {
+      hook(NO_LONGER_FOLLOWED);
+      return () => undefined;
+    }
+    this.hook = hook;
+    return () => {
+      if (this.hook === hook) this.hook = undefined;
+    };
   }
 
   deliver(batch: QueuedEvent[]): boolean {
@@ -365,6 +386,9 @@ class RoomFollower implements EventSink {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.controller.abort();
+    this.aborted = true;
+    const hook = this.hook;
+    this.hook = undefined;
+    hook?.(NO_LONGER_FOLLOWED);
   }
 }

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ChatService, type FeedRequest, type FeedResponse } from "../../gen/chat/v1/chat_pb.js";
-import type { ServerStreamCore } from "../calls/method-core.js";
+import { endOf, type ServerStreamCore } from "../calls/method-core.js";
 import type { Gate } from "../identity/gate.js";
 import { allowsRoom, identityOf } from "../identity/identity.js";
 import type { RoomHub } from "../rooms/room-hub.js";
@@ -41,7 +41,7 @@ export function feedCore(
       new FeedStream(
         { hub, log, beats },
         { user, allows: (room) => allowsRoom(identity, room), cursor },
-        scope.signal,
+        endOf(scope),
         sink,
       ).open();
     },

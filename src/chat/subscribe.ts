@@ -4,7 +4,7 @@ import {
   type SubscribeResponse,
   SubscribeResponseSchema,
 } from "../../gen/chat/v1/chat_pb.js";
-import type { ReplySink, ServerStreamCore } from "../calls/method-core.js";
+import { endOf, type ReplySink, type ServerStreamCore } from "../calls/method-core.js";
 import type { Gate } from "../identity/gate.js";
 import type { QueuedEvent } from "../rooms/room-event.js";
 import type { RoomHub } from "../rooms/room-hub.js";
@@ -37,16 +37,17 @@ export function subscribeCore(
       const sinceSeq = req.sinceSeq === undefined ? undefined : validSeq("since_seq", req.sinceSeq);
       if (allowed === undefined) {
         gate.take(scope.call, "joins");
-        hub.feed(room, { author, epoch, sinceSeq }, scope.signal, new SubscribeReplies(sink));
+        hub.feed(room, { author, epoch, sinceSeq }, endOf(scope), new SubscribeReplies(sink));
         return;
       }
       // A conversation: its participants are checked first, and a refusal
       // (or a rate refusal after it) ends the stream before anything is written.
       allowed
         .then(() => {
-          if (scope.signal.aborted) return sink.end(scope.signal.reason);
+          const end = endOf(scope);
+          if (end.aborted) return sink.end(end.reason);
           gate.take(scope.call, "joins");
-          hub.feed(room, { author, epoch, sinceSeq }, scope.signal, new SubscribeReplies(sink));
+          hub.feed(room, { author, epoch, sinceSeq }, endOf(scope), new SubscribeReplies(sink));
         })
         .catch((error: unknown) => sink.end(error));
     },

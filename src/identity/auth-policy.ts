@@ -50,32 +50,37 @@ export function authPolicy(
   verify: (token: string) => Promise<Identity>,
   limits: UserLimits,
 ): CallPolicy {
-  return async (call, next) => {
-    const need = needOf(call.method);
-    const token = bearerToken(call.header("authorization"));
-    if (need === "public") {
-      // Login renews the caller's own name when its token is still good.
-      if (token !== undefined) {
-        const identity = await verify(token).catch(() => undefined);
-        if (identity !== undefined) call.values.set(identityKey, identity);
+  return {
+    async admit(call) {
+      const need = needOf(call.method);
+      const token = bearerToken(call.header("authorization"));
+      if (need === "public") {
+        // Login renews the caller's own name when its token is still good.
+        if (token !== undefined) {
+          const identity = await verify(token).catch(() => undefined);
+          if (identity !== undefined) call.values.set(identityKey, identity);
+        }
+        return;
       }
-      return next();
-    }
-    if (token === undefined) {
-      throw new ConnectError(
-        `${call.method.name} needs a token: send "authorization: Bearer <token>" (a guest gets one from Login, or \`parley login\`)`,
-        Code.Unauthenticated,
-      );
-    }
-    const identity = await verify(token);
-    if (need !== "token") checkScope(identity, need);
-    call.values.set(identityKey, identity);
-    if (call.method.methodKind === "unary") return next();
-    const close = limits.openStream(identity.subject);
-    try {
-      await next();
-    } finally {
-      close();
-    }
+      if (token === undefined) {
+        throw new ConnectError(
+          `${call.method.name} needs a token: send "authorization: Bearer <token>" (a guest gets one from Login, or \`parley login\`)`,
+          Code.Unauthenticated,
+        );
+      }
+      const identity = await verify(token);
+      if (need !== "token") checkScope(identity, need);
+      call.values.set(identityKey, identity);
+      if (call.method.methodKind !== "unary") {
+        call.values.set(streamSlotKey, limits.openStream(identity.subject));
+      }
+    },
+    finished(call) {
+      // The stream's place under the user's cap is given back however it ended.
+      (call.value(streamSlotKey) as (() => void) | undefined)?.();
+    },
   };
 }
+
+/** Where an admitted stream keeps the function that gives its place under the user's cap back. */
+const streamSlotKey = Symbol("parley stream slot");

@@ -88,17 +88,14 @@ function finish(call: CallInfo, cells: CallCells, code: Code | "ok"): void {
  * as an auth refusal (parley_refusals_total).
  */
 export function callMetrics(): CallPolicy {
-  // Not an async function, as requestLog: an open stream holds two callbacks, not a coroutine.
-  return (call, next) => {
-    const cells = cellsOf(call);
-    cells.started.value++;
-    if (cells.open !== undefined) cells.open.value++;
-    return next().then(
-      () => finish(call, cells, "ok"),
-      (reason: unknown) => {
-        finish(call, cells, ConnectError.from(reason).code);
-        throw reason;
-      },
-    );
+  return {
+    admit(call) {
+      const cells = cellsOf(call);
+      cells.started.value++;
+      if (cells.open !== undefined) cells.open.value++;
+    },
+    finished(call, reason) {
+      finish(call, cellsOf(call), reason === undefined ? "ok" : ConnectError.from(reason).code);
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { CallEnd } from "../calls/call-end.js";
 import type { MessageLog, NewMessage } from "../store/message-log.js";
 import { type Appended, type Member, Room } from "./room.js";
 import { heartbeatEvent } from "./room-event.js";
@@ -113,8 +114,8 @@ export class RoomHub {
    * This is the one way to subscribe: every method and gateway that streams
    * a room's events reaches it through its method core.
    */
-  feed(room: string, request: StreamRequest, signal: AbortSignal, sink: EventSink): void {
-    feedRoom(() => this.room(room), this.log, request, this.options, signal, sink);
+  feed(room: string, request: StreamRequest, end: CallEnd, sink: EventSink): void {
+    feedRoom(() => this.room(room), this.log, request, this.options, end, sink);
   }
 
   /** How long a stream may stay idle before it gets a heartbeat (ms). */

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { CallEnd } from "../calls/call-end.js";
 import { roomMetrics } from "../metrics/room-metrics.js";
 import type { MessageLog } from "../store/message-log.js";
 import { checkResume, type ResumePoint, trimmedWhileReading } from "./resume-errors.js";
@@ -30,7 +31,7 @@ export interface EventSink {
 /**
  * A room's events for one subscriber, pushed into `sink` as batches:
  * `ready`, then the stored messages after sinceSeq, then live events, until
- * `signal` aborts or the subscription fails.
+ * `end` aborts or the subscription fails.
  *
  * The seam between history and live follows the order Centrifugo uses: attach
  * to live first (events queue up), then read the head and the history, then
@@ -49,12 +50,12 @@ export function feedRoom(
   log: MessageLog,
   request: StreamRequest,
   limits: QueueLimits & { newMemberId?: () => string },
-  signal: AbortSignal,
+  end: CallEnd,
   sink: EventSink,
 ): void {
   // The room is looked up only when the feed starts: a Room object with no
   // subscribers is released, so one fetched earlier could be stale by now.
-  new RoomFeed(openRoom(), log, request, limits, signal, sink).start();
+  new RoomFeed(openRoom(), log, request, limits, end, sink).start();
 }
 
 /**
@@ -69,6 +70,8 @@ class RoomFeed {
   private cursor = 0;
   private ended = false;
   private pumping = false;
+  /** Stops hearing of the call's end. */
+  private unhook: (() => void) | undefined;
   /** Live delivery: called by the subscription once per turn with events queued. */
   private readonly pump = () => this.pumpNow();
 
@@ -77,7 +80,7 @@ class RoomFeed {
     private readonly log: MessageLog,
     private readonly request: StreamRequest,
     limits: QueueLimits & { newMemberId?: () => string },
-    private readonly signal: AbortSignal,
+    private readonly end: CallEnd,
     private readonly sink: EventSink,
   ) {
     const memberId = limits.newMemberId?.() ?? randomBytes(6).toString("base64url");
@@ -85,31 +88,25 @@ class RoomFeed {
   }
 
   start(): void {
-    const { sub, signal } = this;
+    const { sub, end } = this;
     // A subscriber cut off while its stream waits (on a sink that never
     // drains, or in the history replay) leaves the room at once: it is no
     // longer listed as a member, and its stream ends with the reason.
     sub.whenFailed((error) => this.finish(error));
     this.room.attach(sub);
-    if (signal.aborted) {
-      this.finish(signal.reason);
+    if (end.aborted) {
+      this.finish(end.reason);
       return;
     }
-    // The feed itself is the listener (handleEvent): no closure per stream.
-    signal.addEventListener("abort", this, { once: true });
+    this.unhook = end.onAbort((reason) => this.finish(reason));
     void this.replayThenFollow();
-  }
-
-  /** The signal aborted. */
-  handleEvent(): void {
-    this.finish(this.signal.reason);
   }
 
   private finish(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
     this.sub.unlisten();
-    this.signal.removeEventListener("abort", this);
+    this.unhook?.();
     this.room.detach(this.sub);
     this.sink.end(error);
   }

@@ -1,3 +1,4 @@
+import { endOfSignal } from "../../src/calls/call-end.js";
 import type { QueuedEvent } from "../../src/rooms/room-event.js";
 import type { RoomHub } from "../../src/rooms/room-hub.js";
 
@@ -46,7 +47,7 @@ export function feed(hub: RoomHub, room: string, author = "watcher"): Feed {
       ),
     stop: () => stop.abort(new Error("test done")),
   };
-  hub.feed(room, { author, sinceSeq: undefined, epoch: "" }, stop.signal, {
+  hub.feed(room, { author, sinceSeq: undefined, epoch: "" }, endOfSignal(stop.signal), {
     deliver(batch) {
       f.events.push(...batch);
       return true;

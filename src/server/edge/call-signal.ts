@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { CallEnd } from "../../calls/call-end.js";
 import { unwatchShutdown, watchShutdown } from "./shutdown-watch.js";
 
 /** The reason a call's signal gives when its deadline passes, as connect-node gives it. */
@@ -20,7 +21,7 @@ export function deadlinePassed(): ConnectError {
  * about 3% of a unary gRPC Send's CPU time (bench/RESULTS.md, "Issue 22,
  * fourth session"). onAbort() is the cheap way for an adapter to hear of it.
  */
-export class CallSignal {
+export class CallSignal implements CallEnd {
   private controller: AbortController | undefined;
   /** Set once, by the first abort. */
   private abortedWith: { readonly reason: unknown } | undefined;
@@ -42,6 +43,19 @@ export class CallSignal {
       if (this.abortedWith !== undefined) this.controller.abort(this.abortedWith.reason);
     }
     return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.abortedWith !== undefined;
+  }
+
+  get reason(): unknown {
+    return this.abortedWith?.reason;
+  }
+
+  /** The call's end without an AbortSignal: this object itself. */
+  get end(): CallEnd {
+    return this;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { ServerHttp2Stream } from "node:http2";
 import type { ConnectError } from "@connectrpc/connect";
 import { contentTypeProto, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import type { CallEnd } from "../../calls/call-end.js";
 import { callError } from "../../calls/call-error.js";
 import { closeReason } from "../close-reason.js";
 import { CallSignal } from "../edge/call-signal.js";
@@ -76,6 +77,11 @@ export class GrpcCall {
 
   get signal(): AbortSignal {
     return this.callSignal.signal;
+  }
+
+  /** The call's end without an AbortSignal (see CallEnd). */
+  get end(): CallEnd {
+    return this.callSignal;
   }
 
   /** Run `hook` when the call aborts (see CallSignal.onAbort); returns its removal. */

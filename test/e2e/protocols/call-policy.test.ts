@@ -21,12 +21,13 @@ import {
 
 const REFUSAL = "refused by the test policy";
 const seen: string[] = [];
-const refuseMarked: CallPolicy = async (call, next) => {
-  seen.push(`${call.method.name} ${call.protocol} ${call.encoding} ${call.adapter}`);
-  if (call.header("x-refuse") !== undefined) {
-    throw new ConnectError(REFUSAL, Code.PermissionDenied);
-  }
-  await next();
+const refuseMarked: CallPolicy = {
+  admit(call) {
+    seen.push(`${call.method.name} ${call.protocol} ${call.encoding} ${call.adapter}`);
+    if (call.header("x-refuse") !== undefined) {
+      throw new ConnectError(REFUSAL, Code.PermissionDenied);
+    }
+  },
 };
 
 describe("one call-policy chain on every protocol and path", () => {

@@ -39,14 +39,14 @@ interface Side {
 
 async function side(direct: boolean): Promise<Side> {
   const outcomes: string[] = [];
-  const record: CallPolicy = async (call, next) => {
-    try {
-      await next();
-      outcomes.push(`${call.method.name} ok`);
-    } catch (error) {
-      outcomes.push(`${call.method.name} ${(error as { code?: number }).code}`);
-      throw error;
-    }
+  const record: CallPolicy = {
+    finished(call, error) {
+      outcomes.push(
+        error === undefined
+          ? `${call.method.name} ok`
+          : `${call.method.name} ${(error as { code?: number }).code}`,
+      );
+    },
   };
   const server = await startTestServer(
     {},
@@ -364,9 +364,10 @@ describe("the direct gRPC path and the WebSocket transport answer exactly as con
       {},
       {
         policies: [
-          async (call, next) => {
-            paths.push(`${call.method.name} ${call.adapter}`);
-            await next();
+          {
+            admit(call) {
+              paths.push(`${call.method.name} ${call.adapter}`);
+            },
           },
         ],
       },

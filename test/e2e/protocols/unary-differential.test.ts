@@ -5,6 +5,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SendRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
+import type { CallInfo } from "../../../src/calls/call-info.js";
 import type { CallPolicy } from "../../../src/calls/call-policy.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { repeatableTuning } from "../../helpers/repeatable-log.js";
@@ -31,17 +32,22 @@ const REFUSAL = "refused by the test policy";
 
 async function side(lean: boolean): Promise<Side> {
   const outcomes: string[] = [];
-  const record: CallPolicy = async (call, next) => {
-    try {
+  const outcome = (call: CallInfo, error: unknown) =>
+    error === undefined
+      ? `${call.method.name} ok`
+      : `${call.method.name} ${Code[(error as { code?: number }).code ?? 0]}`;
+  const record: CallPolicy = {
+    admit(call) {
       if (call.header("x-refuse") !== undefined) {
-        throw new ConnectError(REFUSAL, Code.PermissionDenied);
+        const refusal = new ConnectError(REFUSAL, Code.PermissionDenied);
+        // A link is not told of its own refusal: it records it here.
+        outcomes.push(outcome(call, refusal));
+        throw refusal;
       }
-      await next();
-      outcomes.push(`${call.method.name} ok`);
-    } catch (error) {
-      outcomes.push(`${call.method.name} ${Code[(error as { code?: number }).code ?? 0]}`);
-      throw error;
-    }
+    },
+    finished(call, error) {
+      outcomes.push(outcome(call, error));
+    },
   };
   const server = await startTestServer(
     {},

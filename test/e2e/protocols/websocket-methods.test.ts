@@ -19,16 +19,11 @@ let server: ParleyServer;
 let transport: WebSocketTransport;
 /** "method protocol peer code" of every finished call, as the policy chain saw it. */
 const seen: string[] = [];
-const record: CallPolicy = async (call, next) => {
-  try {
-    await next();
-    seen.push(`${call.method.name} ${call.protocol} ${call.adapter} ${call.peer} ok`);
-  } catch (error) {
-    seen.push(
-      `${call.method.name} ${call.protocol} ${call.adapter} ${call.peer} ${ConnectError.from(error).code}`,
-    );
-    throw error;
-  }
+const record: CallPolicy = {
+  finished(call, error) {
+    const code = error === undefined ? "ok" : ConnectError.from(error).code;
+    seen.push(`${call.method.name} ${call.protocol} ${call.adapter} ${call.peer} ${code}`);
+  },
 };
 
 beforeAll(async () => {

@@ -30,10 +30,11 @@ beforeAll(async () => {
     { ws: { maxCallsPerSocket: 3 } },
     {
       policies: [
-        (_, next) =>
-          next().finally(() => {
+        {
+          finished() {
             finished++;
-          }),
+          },
+        },
       ],
     },
   );

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { endOfSignal } from "../../../src/calls/call-end.js";
 import { RoomHub } from "../../../src/rooms/room-hub.js";
 import type { StreamRequest } from "../../../src/rooms/room-stream.js";
 import { RecordingSink, settle } from "../../helpers/recording-sink.js";
@@ -27,7 +28,12 @@ function feed(request: Partial<StreamRequest> = {}): RecordingSink {
   const sink = new RecordingSink();
   const stop = new AbortController();
   stops.push(stop);
-  hub.feed(ROOM, { author: "ann", epoch: "", sinceSeq: undefined, ...request }, stop.signal, sink);
+  hub.feed(
+    ROOM,
+    { author: "ann", epoch: "", sinceSeq: undefined, ...request },
+    endOfSignal(stop.signal),
+    sink,
+  );
   return sink;
 }
 

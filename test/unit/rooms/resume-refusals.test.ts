@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { ResumeErrorSchema } from "../../../gen/chat/v1/chat_pb.js";
+import { endOfSignal } from "../../../src/calls/call-end.js";
 import { RoomHub } from "../../../src/rooms/room-hub.js";
 import type { StreamRequest } from "../../../src/rooms/room-stream.js";
 import { RecordingSink, settle } from "../../helpers/recording-sink.js";
@@ -28,7 +29,12 @@ function feed(request: Partial<StreamRequest>): RecordingSink {
   const sink = new RecordingSink();
   const stop = new AbortController();
   stops.push(stop);
-  hub.feed(ROOM, { author: "ann", epoch: "", sinceSeq: undefined, ...request }, stop.signal, sink);
+  hub.feed(
+    ROOM,
+    { author: "ann", epoch: "", sinceSeq: undefined, ...request },
+    endOfSignal(stop.signal),
+    sink,
+  );
   return sink;
 }
 

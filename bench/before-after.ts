@@ -105,6 +105,16 @@ try {
     ["fan-out deliveries per server CPU-second", "fan-out per server CPU-second", 0],
     ["durable append, SQLite, 64 senders (acks/s)", "durable append (sqlite)", 0],
     ["durable append, memory store (acks/s)", "durable append (memory)", 0],
+    [
+      "durable append, SQLite, 64 in flight from h2load (acks/s)",
+      "durable append (sqlite), h2load",
+      0,
+    ],
+    [
+      "durable append, memory store, 64 in flight from h2load (acks/s)",
+      "durable append (memory), h2load",
+      0,
+    ],
     ["idle `Subscribe` stream (KiB)", "idle stream", 2],
     ["idle HTTP/2 connection (KiB)", "idle connection", 2],
   ];

@@ -10,8 +10,10 @@
 // idle stream holds, on both sides. With --bare, the same clients talk to a
 // bare node:http2 server that answers every stream with headers and one
 // message and keeps it open: the floor, and with --census the objects every
-// HTTP/2 stream costs whoever serves it, to tell Parley's own apart.
-// Usage: node --expose-gc --import tsx bench/stream-heap.ts [--streams 5000] [--auth off|jwt] [--census] [--bare]
+// HTTP/2 stream costs whoever serves it, to tell Parley's own apart. With
+// --connection-each, every stream comes on a connection of its own: the
+// figure is then a connection with one idle stream.
+// Usage: node --expose-gc --import tsx bench/stream-heap.ts [--streams 5000] [--auth off|jwt] [--census] [--bare] [--connection-each]
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http2 from "node:http2";
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     auth: { type: "string", default: "off" },
     census: { type: "boolean", default: false },
     bare: { type: "boolean", default: false },
+    "connection-each": { type: "boolean", default: false },
   },
 });
 const STREAMS = Number(values.streams);
@@ -98,6 +101,13 @@ const server = values.bare
 const token = (await signToken(Buffer.from(secret), { sub: "reader", scopes: ["chat:read"] }, 3600))
   .token;
 const sessions = Array.from({ length: CONNECTIONS }, () => http2.connect(server.url));
+/** The connection the i-th stream goes on: one of the ten, or (--connection-each) its own. */
+const sessionFor = (i: number): http2.ClientHttp2Session => {
+  if (!values["connection-each"]) return sessions[i % CONNECTIONS] as http2.ClientHttp2Session;
+  const session = http2.connect(server.url);
+  sessions.push(session);
+  return session;
+};
 const request = Buffer.from(
   toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { room: "idle" })),
 );
@@ -106,7 +116,7 @@ const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, request.length]), request]
 async function open(count: number): Promise<http2.ClientHttp2Stream[]> {
   const streams: http2.ClientHttp2Stream[] = [];
   for (let i = 0; i < count; i++) {
-    const session = sessions[i % CONNECTIONS] as http2.ClientHttp2Session;
+    const session = sessionFor(i);
     const stream = session.request({
       ":method": "POST",
       ":path": "/chat.v1.ChatService/Subscribe",
@@ -138,7 +148,7 @@ const beforeSnapshot = values.census
 const streams = await open(STREAMS);
 const after = await settle();
 console.log(
-  `${STREAMS} idle Subscribe streams (${values.bare ? "bare node:http2 server" : `auth ${values.auth}`}): ${((after - before) / STREAMS / 1024).toFixed(2)} KiB of heap each (server and client in one process)`,
+  `${STREAMS} idle Subscribe streams${values["connection-each"] ? ", each on its own connection" : ""} (${values.bare ? "bare node:http2 server" : `auth ${values.auth}`}): ${((after - before) / STREAMS / 1024).toFixed(2)} KiB of heap each (server and client in one process)`,
 );
 if (values.census) {
   const afterSnapshot = writeHeapSnapshot(join(snapshotDir, "after.heapsnapshot"));

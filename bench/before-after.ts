@@ -4,7 +4,7 @@
 // shell for both builds, interleaved. The earlier commit is checked out in a
 // git worktree with this checkout's bench/ copied in, so both passes use the
 // same meter; only the server differs.
-// Usage: tsx bench/before-after.ts [--before 54a50f0] [--runs 3]
+// Usage: tsx bench/before-after.ts [--before 54a50f0] [--runs 3] [--only idle-scale,...]
 //   (54a50f0: the commit before the first change made for issue 22)
 import { execFileSync } from "node:child_process";
 import {
@@ -26,9 +26,13 @@ const { values } = parseArgs({
   options: {
     before: { type: "string", default: "54a50f0" },
     runs: { type: "string", default: "3" },
+    // Some of the table's scenarios only (the suite's names); the CLI rows then too, if "cli" is named.
+    only: { type: "string", default: "unary-send,fan-out,durable-append,idle-scale,cli" },
   },
 });
 const RUNS = values.runs as string;
+const ONLY = (values.only as string).split(",");
+const SCENARIOS = ONLY.filter((name) => name !== "cli");
 const scratch = mkdtempSync(join(tmpdir(), "parley-before-after-"));
 const beforeDir = join(scratch, "before");
 const log = (line: string) => console.error(`[before-after] ${line}`);
@@ -55,7 +59,7 @@ try {
       [
         "tsx",
         "bench/run.ts",
-        ...["--only", "unary-send,fan-out,durable-append,idle-scale"],
+        ...["--only", SCENARIOS.join(",")],
         ...["--targets", "parley,grpc-js", "--runs", RUNS],
         // grpc-js's half-load rate in the issue's table.
         ...["--same-rate", "40", "--out", out],
@@ -69,26 +73,7 @@ try {
   const before = suite(beforeDir, "before");
   const after = suite(ROOT, "after");
 
-  log("building both for parley send");
-  run("npm", ["run", "--silent", "build"], beforeDir);
-  run("npm", ["run", "--silent", "build"], ROOT);
-  const beforeCli = existsSync(join(beforeDir, "dist/cli/parley.js"))
-    ? join(beforeDir, "dist/cli/parley.js")
-    : join(beforeDir, "dist/src/cli/parley.js");
-  const cli = run(
-    "npx",
-    [
-      "tsx",
-      "bench/cli-startup.ts",
-      "--runs",
-      "15",
-      "--cli",
-      beforeCli,
-      "--cli",
-      "dist/cli/parley.js",
-    ],
-    ROOT,
-  );
+  const cli = ONLY.includes("cli") ? cliTimes() : "(not run: --only without cli)";
 
   const value = (rows: Row[], scenario: string, target = "parley") =>
     rows.find((r) => r.scenario === scenario && r.target === target)?.value;
@@ -129,6 +114,30 @@ try {
     );
   }
   console.log(`\nparley send from a shell (bench/cli-startup.ts, first = before):\n${cli}`);
+
+  /** `parley send` from a shell for both builds, interleaved. */
+  function cliTimes(): string {
+    log("building both for parley send");
+    run("npm", ["run", "--silent", "build"], beforeDir);
+    run("npm", ["run", "--silent", "build"], ROOT);
+    const beforeCli = existsSync(join(beforeDir, "dist/cli/parley.js"))
+      ? join(beforeDir, "dist/cli/parley.js")
+      : join(beforeDir, "dist/src/cli/parley.js");
+    return run(
+      "npx",
+      [
+        "tsx",
+        "bench/cli-startup.ts",
+        "--runs",
+        "15",
+        "--cli",
+        beforeCli,
+        "--cli",
+        "dist/cli/parley.js",
+      ],
+      ROOT,
+    );
+  }
   const names = [...new Set([...before, ...after].map((r) => `${r.scenario} (${r.unit})`))];
   log(`scenarios seen: ${names.join("; ")}`);
 } finally {

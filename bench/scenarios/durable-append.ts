@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { startAgent } from "../suite/agents.js";
 import { AGENT_MAX_SECONDS, type SuiteContext } from "../suite/context.js";
-import { h2load, h2loadMissing, PROTOCOLS, type Run } from "../suite/h2load.js";
+import { h2load, h2loadMissing, h2loadRow, PROTOCOLS, type Run } from "../suite/h2load.js";
 import { errorCount, measureWindow, median, perSecond } from "../suite/measure.js";
 import type { Row } from "../suite/row.js";
 import { startTarget } from "../suite/targets.js";
@@ -153,22 +153,13 @@ async function h2loadAppend(
     }
   }
   const flight = `h2load -c ${shape.clients} -m ${shape.streams} (${shape.clients * shape.streams} in flight), one room`;
-  return {
-    scenario: `durable append (${engine}), h2load`,
-    target: "parley",
-    unit: "acks/s",
-    higherIsBetter: true,
-    value: median(runs.map((r) => r.rate)),
-    runs: runs.map((r) => r.rate),
-    p50Ms: median(runs.map((r) => r.p50Ms)),
-    p99Ms: median(runs.map((r) => r.p99Ms)),
-    serverCpu: median(runs.map((r) => r.serverCpu)),
-    loadCpu: median(runs.map((r) => r.loadCpu)),
-    machineCpu: median(runs.map((r) => r.machineCpu)),
-    errors: runs.reduce((n, r) => n + r.errors, 0),
-    note:
-      engine === "sqlite"
-        ? `${flight}; all ${acknowledged} acknowledged found in the file (${stored} stored)`
-        : `${flight}; memory store`,
-  };
+  return h2loadRow(
+    `durable append (${engine}), h2load`,
+    "parley",
+    "acks/s",
+    runs,
+    engine === "sqlite"
+      ? `${flight}; all ${acknowledged} acknowledged found in the file (${stored} stored)`
+      : `${flight}; memory store`,
+  );
 }

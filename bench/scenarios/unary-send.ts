@@ -1,6 +1,5 @@
 import type { SuiteContext } from "../suite/context.js";
-import { h2load, h2loadMissing, PROTOCOLS, type Run } from "../suite/h2load.js";
-import { median } from "../suite/measure.js";
+import { h2load, h2loadMissing, h2loadRow, PROTOCOLS, type Run } from "../suite/h2load.js";
 import type { Row } from "../suite/row.js";
 import { startTarget } from "../suite/targets.js";
 
@@ -68,19 +67,11 @@ export async function unarySend(ctx: SuiteContext): Promise<Row[]> {
 const SHAPE = { clients: 8, streams: 32 };
 
 function rowOf(scenario: string, target: "parley" | "grpc-js", runs: Run[]): Row {
-  return {
+  return h2loadRow(
     scenario,
     target,
-    unit: "calls/s",
-    higherIsBetter: true,
-    value: median(runs.map((r) => r.rate)),
-    runs: runs.map((r) => r.rate),
-    p50Ms: median(runs.map((r) => r.p50Ms)),
-    p99Ms: median(runs.map((r) => r.p99Ms)),
-    serverCpu: median(runs.map((r) => r.serverCpu)),
-    loadCpu: median(runs.map((r) => r.loadCpu)),
-    machineCpu: median(runs.map((r) => r.machineCpu)),
-    errors: runs.reduce((n, r) => n + r.errors, 0),
-    note: `h2load -c ${SHAPE.clients} -m ${SHAPE.streams}`,
-  };
+    "calls/s",
+    runs,
+    `h2load -c ${SHAPE.clients} -m ${SHAPE.streams}`,
+  );
 }

@@ -7,7 +7,9 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ChatService, SendRequestSchema } from "../../gen/chat/v1/chat_pb.js";
 import type { SuiteContext } from "./context.js";
+import { median } from "./measure.js";
 import { cpuMsOf, machineTicks } from "./proc-stats.js";
+import type { Row } from "./row.js";
 import type { Target } from "./targets.js";
 
 // Sends driven by h2load (Debian's nghttp2-client): its requests and its
@@ -179,4 +181,29 @@ async function lastSeq(target: Target, room: string): Promise<number> {
     createConnectTransport({ baseUrl: target.url, httpVersion: "2" }),
   );
   return Number((await client.history({ room, limit: 1 })).lastSeq);
+}
+
+/** A row of h2load runs: their medians, every run's rate, and the errors of all. */
+export function h2loadRow(
+  scenario: string,
+  target: Row["target"],
+  unit: string,
+  runs: Run[],
+  note: string,
+): Row {
+  return {
+    scenario,
+    target,
+    unit,
+    higherIsBetter: true,
+    value: median(runs.map((r) => r.rate)),
+    runs: runs.map((r) => r.rate),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    serverCpu: median(runs.map((r) => r.serverCpu)),
+    loadCpu: median(runs.map((r) => r.loadCpu)),
+    machineCpu: median(runs.map((r) => r.machineCpu)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    note,
+  };
 }

@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import { writeHeapSnapshot } from "node:v8";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SubscribeRequestSchema } from "../gen/chat/v1/chat_pb.js";
+import { startHttp2Floor } from "./baselines/http2-floor.js";
 import { censusOf, printCensusDiff } from "./heap-census.js";
 import { OUT_DIR, parleyEntry } from "./suite/parley-build.js";
 import { ROOT } from "./suite/spawn-process.js";
@@ -160,18 +161,8 @@ for (const s of sessions) s.close();
 await server.stop();
 process.exit(0);
 
-/** A node:http2 server doing the least a stream needs: headers and one message, then nothing. */
+/** The node:http2 floor (bench/baselines/http2-floor.ts) on a free port. */
 async function bareServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  const bare = http2.createServer({ settings: { maxConcurrentStreams: 100_000 } });
-  bare.on("stream", (stream) => {
-    stream.resume();
-    stream.respond({ ":status": 200, "content-type": "application/grpc+proto" });
-    stream.write(Buffer.from([0, 0, 0, 0, 0]));
-  });
-  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
-  const { port } = bare.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => new Promise((resolve) => bare.close(() => resolve())),
-  };
+  const floor = await startHttp2Floor(0);
+  return { url: `http://127.0.0.1:${floor.port}`, stop: floor.stop };
 }

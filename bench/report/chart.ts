@@ -30,7 +30,7 @@ export async function chartSvg(rows: readonly Row[], title: string): Promise<str
               field: "target",
               type: "nominal",
               title: null,
-              sort: ["parley", "parley-ws", "grpc-js", "ws"],
+              sort: ["parley", "parley-ws", "grpc-js", "ws", "http2-floor"],
             },
             y: { field: "value", type: "quantitative", title: null },
             color: { field: "target", type: "nominal", legend: null },
@@ -39,7 +39,11 @@ export async function chartSvg(rows: readonly Row[], title: string): Promise<str
         {
           mark: { type: "text", dy: -6, fontSize: 10 },
           encoding: {
-            x: { field: "target", type: "nominal", sort: ["parley", "parley-ws", "grpc-js", "ws"] },
+            x: {
+              field: "target",
+              type: "nominal",
+              sort: ["parley", "parley-ws", "grpc-js", "ws", "http2-floor"],
+            },
             y: { field: "value", type: "quantitative" },
             text: { field: "value", type: "quantitative", format: ",.3~s" },
           },

@@ -71,7 +71,9 @@ async function kibPerAdded(
 export async function idleScale(ctx: SuiteContext): Promise<Row[]> {
   const s = ctx.sizes.idle;
   const rows: Row[] = [];
-  for (const name of ctx.targets) {
+  // Beside Parley, the floor: what node:http2 alone costs for the same load.
+  const floor: TargetName[] = ctx.targets.includes("parley") ? ["http2-floor"] : [];
+  for (const name of [...ctx.targets, ...floor]) {
     const perStream: number[] = [];
     const perConnection: number[] = [];
     const perBareSocket: number[] = [];

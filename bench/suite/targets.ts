@@ -8,9 +8,12 @@ import { type ServerProcess, spawnListening } from "./spawn-process.js";
  * "parley-ws" is the same server loaded over its WebSocket protocol
  * (parley.v1 at /ws). "parley-jwt" is Parley with `--auth jwt`, every load
  * call carrying a token: beside "parley" in one run, it gives what verifying
- * tokens costs.
+ * tokens costs. "http2-floor" is bare node:http2 answering every stream with
+ * headers and one empty message (bench/baselines/http2-floor.ts): the idle
+ * memory scenario measures it beside Parley, as the floor; it serves no
+ * other scenario, so --targets does not offer it.
  */
-export type TargetName = "parley" | "parley-ws" | "parley-jwt" | "grpc-js" | "ws";
+export type TargetName = "parley" | "parley-ws" | "parley-jwt" | "grpc-js" | "ws" | "http2-floor";
 
 /** The targets a run compares unless --targets names others, Parley first. */
 export const TARGETS: readonly TargetName[] = ["parley", "parley-ws", "grpc-js", "ws"];
@@ -89,6 +92,12 @@ export async function startTarget(name: TargetName, parley: ParleyOptions): Prom
         ...(await spawnListening("bench/baselines/ws-server.ts", [], /"listening":(\d+)/)),
         name,
         wire: "ws",
+      };
+    case "http2-floor":
+      return {
+        ...(await spawnListening("bench/baselines/http2-floor-server.ts", [], /"listening":(\d+)/)),
+        name,
+        wire: "grpc",
       };
   }
 }

@@ -166,10 +166,14 @@ describe("npm run bench -- --quick", () => {
       // round to 0% on a fast machine (CPU time is counted in 10 ms ticks), and
       // so can the scale-out fan-out rows, which run at such a fixed rate.
       const flatOut = (row.unit?.endsWith("/s") ?? false) && !key.startsWith("scale-out fan-out");
-      for (const c of cpu) {
-        if (flatOut) expect(c, key).toBeGreaterThan(0);
+      // h2load's own CPU is read every 100 ms until it exits, and it spends
+      // about 5% of a core: a 350 ms quick run can show less than one tick
+      // before the last reading. Its server still runs flat out.
+      const byH2load = key.startsWith("unary Send") || key.includes(", h2load|");
+      cpu.forEach((c, i) => {
+        if (flatOut && !(byH2load && i === 1)) expect(c, key).toBeGreaterThan(0);
         else expect(c, key).toBeGreaterThanOrEqual(0);
-      }
+      });
     }
   });
 

@@ -110,7 +110,14 @@ export class Composer {
     // Empty is not worth a tooltip; too long or broken text says why Send is off.
     this.counter.title = n > 0 && problem !== undefined ? problem : "characters";
     this.button.disabled = problem !== undefined;
-    // Grow with the text, up to the CSS max-height.
+    // Grow with the text, up to the CSS max-height. Empty, the box keeps its
+    // own one row: measured before it is on the page (the constructor's
+    // call), scrollHeight is 0, and the placeholder was cut off until
+    // something was typed.
+    if (this.input.value === "") {
+      this.input.style.height = "";
+      return;
+    }
     this.input.style.height = "auto";
     this.input.style.height = `${this.input.scrollHeight}px`;
   }

@@ -15,7 +15,8 @@ import { hsToken, secretFile } from "../../helpers/tokens.js";
 // called ListRooms twice and Login with an empty name, each refused), and
 // the stale details: a room with messages read "no messages yet", the open
 // room's list entry lagged its messages, the members panel kept "(you)" on
-// the signed-out screen, and the room box's placeholder was cut.
+// the signed-out screen, and the room box's placeholder was cut (so was the
+// send box's, until something was typed).
 
 const CHROMIUM = chromiumPath();
 const REQUIRED = process.env.CI === "true";
@@ -112,6 +113,22 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
         return { text: el.placeholder, fits: context.measureText(el.placeholder).width <= room };
       });
       expect(fit).toEqual({ text: "Room name", fits: true });
+    });
+
+    it("shows the send box's placeholder whole before anything is typed, one line tall as with text", async () => {
+      const box = () =>
+        page.$eval(".composer textarea", (el) => ({
+          placeholder: (el as HTMLTextAreaElement).placeholder,
+          // Whole pixels: scrollHeight, which sizes a box with text, is rounded.
+          height: Math.round(el.getBoundingClientRect().height),
+        }));
+      const untouched = await box();
+      await page.fill(".composer textarea", "x");
+      const oneLine = await box();
+      await page.fill(".composer textarea", "");
+      const cleared = await box();
+      expect(untouched).toEqual({ placeholder: `Message #${ROOM}`, height: oneLine.height });
+      expect(cleared).toEqual(untouched);
     });
 
     it("keeps the open room's entry at its newest message even when ListRooms cannot answer", async () => {

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import * as net from "node:net";
 import { join } from "node:path";
+import { freePort } from "../../test/helpers/free-port.js";
 
 /** A redis-server the bench started for itself, on its own port and folder. */
 export interface BenchRedis {
@@ -35,17 +35,6 @@ const running = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Start redis-server on a free loopback port (never the shared 6379) with its

@@ -21,6 +21,7 @@ import type { AgentResult } from "./load/jobs.js";
 import { type Agent, startAgent } from "./suite/agents.js";
 import { AGENT_MAX_SECONDS } from "./suite/context.js";
 import { latencyOf, measureWindow, median } from "./suite/measure.js";
+import { roomPublisher, roomSubscribers } from "./suite/room-load.js";
 import { startTarget, type Target } from "./suite/targets.js";
 
 const { values } = parseArgs({
@@ -95,32 +96,17 @@ async function window(target: Target, metricsPort: number, setup: Setup, room: s
   const subscribers: Agent[] = await Promise.all(
     Array.from({ length: setup.subscriberAgents }, () =>
       startAgent(
-        {
-          kind: "subscribe",
-          wire: target.wire,
-          url: target.url,
-          token: target.token,
-          rooms: [room],
+        roomSubscribers(target, room, {
           streams: per,
           connections: Math.ceil(CONNECTIONS / setup.subscriberAgents),
           latency: true,
-        },
+        }),
         AGENT_MAX_SECONDS,
       ),
     ),
   );
   const publisher = await startAgent(
-    {
-      kind: "publish",
-      wire: target.wire,
-      url: target.url,
-      token: target.token,
-      rooms: [room],
-      textBytes: 100,
-      window: 64,
-      rate: RATE,
-      maxLag: 256,
-    },
+    roomPublisher(target, room, { textBytes: 100, window: 64, rate: RATE, maxLag: 256 }),
     AGENT_MAX_SECONDS,
   );
   const agents: Record<string, Agent> = { publisher };

@@ -1,6 +1,7 @@
 import { startAgent } from "../suite/agents.js";
 import { AGENT_MAX_SECONDS, type SuiteContext, startFor } from "../suite/context.js";
 import { errorCount, latencyOf, measureWindow, median, perSecond } from "../suite/measure.js";
+import { roomPublisher, roomSubscribers } from "../suite/room-load.js";
 import type { Row } from "../suite/row.js";
 import { startTarget, type Target } from "../suite/targets.js";
 
@@ -58,30 +59,20 @@ export async function fanOutWindow(
   const s = sizes.fanOut;
   const [subscribers, publisher] = await Promise.all([
     startAgent(
-      {
-        kind: "subscribe",
-        wire: target.wire,
-        url: target.url,
-        token: target.token,
-        rooms: [room],
+      roomSubscribers(target, room, {
         streams: s.subscribers,
         connections: s.connections,
         latency: rate !== null,
-      },
+      }),
       AGENT_MAX_SECONDS,
     ),
     startAgent(
-      {
-        kind: "publish",
-        wire: target.wire,
-        url: target.url,
-        token: target.token,
-        rooms: [room],
+      roomPublisher(target, room, {
         textBytes: sizes.textBytes,
         window: s.window,
         rate,
         maxLag: s.maxLag,
-      },
+      }),
       AGENT_MAX_SECONDS,
     ),
   ]);

@@ -7,8 +7,9 @@ import {
   RoomEventSchema,
 } from "../../gen/chat/v1/chat_pb.js";
 import type { RoomHead, StoredMessage } from "../store/message-log.js";
-import { eventStart, messageEventField } from "../wire/message-event.js";
-import { encodeReadyEvent, lengthDelimited } from "../wire/room-event.js";
+import { eventStart } from "../wire/field-writer.js";
+import { messageEventField } from "../wire/message-event.js";
+import { lengthDelimited, readyEventField } from "../wire/room-event.js";
 
 /**
  * A room event on its way to subscribers. It is built and encoded once per
@@ -127,8 +128,8 @@ export function readyEvent(
   memberId: string,
   members: readonly { memberId: string; author: string }[] = [],
 ): QueuedEvent {
-  const bytes = encodeReadyEvent(room, head, memberId, members);
-  return encodedEvent(lengthDelimited(bytes), bytes.length, 0, () =>
+  const field = readyEventField(room, head, memberId, members);
+  return encodedEvent(field, field.length - eventStart(field), 0, () =>
     create(RoomEventSchema, {
       event: {
         case: "ready",

@@ -1,4 +1,15 @@
 import type { StoredMessage } from "../store/message-log.js";
+import {
+  eventStart,
+  LENGTH_DELIMITED,
+  stringFieldSize,
+  tag,
+  utf8Length,
+  VARINT,
+  varintSize,
+  writeString,
+  writeVarint,
+} from "./field-writer.js";
 
 /**
  * A stored message as `RoomEvent { ChatMessage message = 1 }`, preceded by
@@ -74,58 +85,12 @@ export function messageEventField(m: StoredMessage): Buffer {
   return out;
 }
 
-/** Where the event starts in a length-prefixed field: after the varint. */
-export function eventStart(field: Uint8Array): number {
-  let pos = 0;
-  while (((field[pos] as number) & 0x80) !== 0) pos++;
-  return pos + 1;
-}
-
 /** The RoomEvent's own bytes: messageEventField without its leading length. */
 export const messageEventBytes = (field: Uint8Array): Uint8Array =>
   field.subarray(eventStart(field));
 
-const VARINT = 0;
-const LENGTH_DELIMITED = 2;
-
-/** A tag of a field numbered below 16: one byte. */
-const tag = (field: number, wireType: number) => (field << 3) | wireType;
-
-/** Strings are mostly empty (client_message_id) or short. */
-const utf8Length = (s: string) => (s.length === 0 ? 0 : Buffer.byteLength(s, "utf8"));
-
-/** A string field's size with its tag and length, or 0 for "" (left out). */
-const stringFieldSize = (length: number) => (length === 0 ? 0 : 1 + varintSize(length) + length);
-
-function writeString(out: Buffer, pos: number, field: number, s: string, length: number): number {
-  if (length === 0) return pos;
-  out[pos] = tag(field, LENGTH_DELIMITED);
-  const at = writeVarint(out, pos + 1, length);
-  return at + out.write(s, at, length, "utf8");
-}
-
-/** The size of a non-negative integer (up to 2^53) as a varint. */
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    size++;
-  }
-  return size;
-}
-
 /** A negative int64 is its 64-bit two's complement: always 10 bytes. */
 const int64Size = (n: number) => (n < 0 ? 10 : varintSize(n));
-
-/** A non-negative integer (up to 2^53) as a varint; division, since bit operators stop at 32 bits. */
-function writeVarint(out: Buffer, pos: number, n: number): number {
-  while (n >= 0x80) {
-    out[pos++] = (n % 0x80) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  out[pos++] = n;
-  return pos;
-}
 
 /** Times before 1970 only: rare enough for BigInt. */
 function writeNegativeInt64(out: Buffer, pos: number, n: number): number {

@@ -1,7 +1,8 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { SendRequest } from "../../gen/chat/v1/chat_pb.js";
 import type { AppendResult } from "../store/message-log.js";
-import { eventStart, messageEventField } from "./message-event.js";
+import { eventStart } from "./field-writer.js";
+import { messageEventField } from "./message-event.js";
 import { mistyped } from "./mistyped.js";
 
 /** The fields of a Send request. */

@@ -65,7 +65,8 @@ import {
   writeFramePrefix,
 } from "../../src/wire/envelope.js";
 import { encodeEventBatch, eventBatchFrame } from "../../src/wire/event-batch.js";
-import { eventStart, messageEventBytes, messageEventField } from "../../src/wire/message-event.js";
+import { eventStart } from "../../src/wire/field-writer.js";
+import { messageEventBytes, messageEventField } from "../../src/wire/message-event.js";
 import { opaqueMessage } from "../../src/wire/opaque-message.js";
 import { encodeReadyEvent } from "../../src/wire/room-event.js";
 import { decodeSendRequest, encodeSendResponse } from "../../src/wire/send-codec.js";

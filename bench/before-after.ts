@@ -102,6 +102,7 @@ try {
     ],
     ["idle `Subscribe` stream (KiB)", "idle stream", 2],
     ["idle HTTP/2 connection (KiB)", "idle connection", 2],
+    ["opening idle streams, rooms of 100 (server CPU ms per 1,000)", "idle stream, opening", 0],
   ];
   console.log(
     `Before = ${values.before}, after = ${run("git", ["rev-parse", "--short", "HEAD"], ROOT).trim()}; medians of ${RUNS} runs each`,

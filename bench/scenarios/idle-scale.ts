@@ -1,7 +1,7 @@
 import { type Agent, startAgent } from "../suite/agents.js";
 import { AGENT_MAX_SECONDS, type SuiteContext, startFor } from "../suite/context.js";
 import { median } from "../suite/measure.js";
-import { rssOf } from "../suite/proc-stats.js";
+import { cpuMsOf, rssOf } from "../suite/proc-stats.js";
 import type { Row } from "../suite/row.js";
 import type { Target, TargetName } from "../suite/targets.js";
 
@@ -22,7 +22,7 @@ async function kibPerAdded(
     target: Target,
     reference: Agent,
   ) => Promise<{ added: number; done: () => Promise<unknown> }>,
-): Promise<{ kib: number; errors: number }> {
+): Promise<{ kib: number; cpuMsPerThousand: number; errors: number }> {
   const s = ctx.sizes.idle;
   const target = await startFor(ctx, name);
   try {
@@ -41,13 +41,17 @@ async function kibPerAdded(
     try {
       await sleep(ctx.sizes.settleMs);
       const before = rssOf(target.pid);
+      const cpuBefore = cpuMsOf(target.pid);
       const step = await grow(target, reference);
+      // The server's CPU while the step opened its streams (each answered).
+      const cpuMs = cpuMsOf(target.pid) - cpuBefore;
       await sleep(ctx.sizes.settleMs);
       const after = rssOf(target.pid);
       await step.done();
       const { errors } = await reference.stop();
       return {
         kib: (after - before) / step.added / 1024,
+        cpuMsPerThousand: (cpuMs / step.added) * 1000,
         errors: Object.values(errors).reduce((a, b) => a + b, 0),
       };
     } finally {
@@ -75,6 +79,7 @@ export async function idleScale(ctx: SuiteContext): Promise<Row[]> {
   const floor: TargetName[] = ctx.targets.includes("parley") ? ["http2-floor"] : [];
   for (const name of [...ctx.targets, ...floor]) {
     const perStream: number[] = [];
+    const openCpu: number[] = [];
     const perConnection: number[] = [];
     const perBareSocket: number[] = [];
     let errors = 0;
@@ -86,6 +91,7 @@ export async function idleScale(ctx: SuiteContext): Promise<Row[]> {
           return { added: s.connections * (s.streamsPerConnection - 1), done: async () => 0 };
         });
         perStream.push(step.kib);
+        openCpu.push(step.cpuMsPerThousand);
         errors += step.errors;
       }
       const step = await kibPerAdded(ctx, name, moreConnections(s, 1));
@@ -111,6 +117,16 @@ export async function idleScale(ctx: SuiteContext): Promise<Row[]> {
         runs: perStream,
         errors,
         note: `${s.connections * s.streamsPerConnection} streams over ${s.connections} connections`,
+      });
+      rows.push({
+        scenario: "idle stream, opening",
+        target: name,
+        unit: "CPU ms/1k streams",
+        higherIsBetter: false,
+        value: median(openCpu),
+        runs: openCpu,
+        errors,
+        note: `server CPU while the idle stream step opened its streams, rooms of ${PER_ROOM} (a subscriber's first answer lists the room's members)`,
       });
     }
     rows.push({

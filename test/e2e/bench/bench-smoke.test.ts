@@ -25,6 +25,7 @@ const EXPECTED: Record<string, string[]> = {
   "many rooms": ["parley", "grpc-js", "ws"],
   echo: ["parley", "parley-ws", "grpc-js", "ws"],
   "idle stream": ["parley", "parley-ws", "grpc-js", "http2-floor"],
+  "idle stream, opening": ["parley", "parley-ws", "grpc-js", "http2-floor"],
   "idle connection": ["parley", "parley-ws", "grpc-js", "ws", "http2-floor"],
   "idle socket, no call": ["parley-ws"],
   "durable append (sqlite)": ["parley"],

@@ -61,9 +61,19 @@ export function writeVarint(out: Buffer, pos: number, n: number): number {
   return pos;
 }
 
+/** Throws unless `n` is a uint64 these writers hold exactly (a safe, non-negative integer); `what` names it. */
+export function assertUint64(what: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`${what} ${n} is not a uint64 this writer can hold`);
+  }
+}
+
 /** Where an event starts in a length-prefixed field: after the varint. */
 export function eventStart(field: Uint8Array): number {
   let pos = 0;
   while (((field[pos] as number) & 0x80) !== 0) pos++;
   return pos + 1;
 }
+
+/** A length-prefixed event's own bytes: the field without its leading length. */
+export const withoutLength = (field: Uint8Array): Uint8Array => field.subarray(eventStart(field));

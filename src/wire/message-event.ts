@@ -1,6 +1,6 @@
 import type { StoredMessage } from "../store/message-log.js";
 import {
-  eventStart,
+  assertUint64,
   LENGTH_DELIMITED,
   stringFieldSize,
   tag,
@@ -20,7 +20,7 @@ import {
  * string to a new array, fork, join, concatenate) cost about a tenth of a
  * unary Send (bench/RESULTS.md, "Issue 22, fourth session").
  *
- * The event's own bytes are the tail after the length (messageEventBytes).
+ * The event's own bytes are the tail after the length (withoutLength).
  * They are also SendResponse's bytes for a message that is not a duplicate,
  * since SendResponse carries the message as field 1 too.
  * test/unit/wire-contract.test.ts holds all three to toBinary's bytes.
@@ -30,9 +30,7 @@ import {
  * values left out except sent_at, which toBinary always writes.
  */
 export function messageEventField(m: StoredMessage): Buffer {
-  if (!Number.isSafeInteger(m.seq) || m.seq < 0) {
-    throw new RangeError(`message seq ${m.seq} is not a uint64 this writer can hold`);
-  }
+  assertUint64("message seq", m.seq);
   if (!Number.isSafeInteger(m.sentAtMs)) {
     throw new RangeError(`message sent_at ${m.sentAtMs} ms is not a whole number of milliseconds`);
   }
@@ -84,10 +82,6 @@ export function messageEventField(m: StoredMessage): Buffer {
   }
   return out;
 }
-
-/** The RoomEvent's own bytes: messageEventField without its leading length. */
-export const messageEventBytes = (field: Uint8Array): Uint8Array =>
-  field.subarray(eventStart(field));
 
 /** A negative int64 is its 64-bit two's complement: always 10 bytes. */
 const int64Size = (n: number) => (n < 0 ? 10 : varintSize(n));

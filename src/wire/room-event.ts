@@ -1,7 +1,7 @@
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { RoomHead } from "../store/message-log.js";
 import {
-  eventStart,
+  assertUint64,
   LENGTH_DELIMITED,
   stringFieldSize,
   tag,
@@ -31,11 +31,8 @@ export function readyEventField(
   memberId: string,
   members: readonly { memberId: string; author: string }[],
 ): Buffer {
-  for (const seq of [head.lastSeq, head.firstSeq]) {
-    if (!Number.isSafeInteger(seq) || seq < 0) {
-      throw new RangeError(`ready seq ${seq} is not a uint64 this writer can hold`);
-    }
-  }
+  assertUint64("ready last_seq", head.lastSeq);
+  assertUint64("ready first_seq", head.firstSeq);
   const roomLength = utf8Length(room);
   const epochLength = utf8Length(head.epoch);
   const memberIdLength = utf8Length(memberId);
@@ -78,17 +75,6 @@ export function readyEventField(
     throw new Error(`ready event writer: wrote ${pos} bytes of ${out.length}`);
   }
   return out;
-}
-
-/** The Ready event's own bytes: readyEventField without its leading length. */
-export function encodeReadyEvent(
-  room: string,
-  head: RoomHead,
-  memberId: string,
-  members: readonly { memberId: string; author: string }[],
-): Uint8Array {
-  const field = readyEventField(room, head, memberId, members);
-  return field.subarray(eventStart(field));
 }
 
 /**

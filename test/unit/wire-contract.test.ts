@@ -65,10 +65,10 @@ import {
   writeFramePrefix,
 } from "../../src/wire/envelope.js";
 import { encodeEventBatch, eventBatchFrame } from "../../src/wire/event-batch.js";
-import { eventStart } from "../../src/wire/field-writer.js";
-import { messageEventBytes, messageEventField } from "../../src/wire/message-event.js";
+import { eventStart, withoutLength } from "../../src/wire/field-writer.js";
+import { messageEventField } from "../../src/wire/message-event.js";
 import { opaqueMessage } from "../../src/wire/opaque-message.js";
-import { encodeReadyEvent } from "../../src/wire/room-event.js";
+import { readyEventField } from "../../src/wire/room-event.js";
 import { decodeSendRequest, encodeSendResponse } from "../../src/wire/send-codec.js";
 import { writeTimestampField } from "../../src/wire/timestamp.js";
 import { contractFields } from "../helpers/contract-fields.js";
@@ -114,7 +114,7 @@ const COVERED: { schema: DescMessage; update: string; fields: string[] }[] = [
   {
     schema: RoomEventSchema,
     update:
-      "messageEventField (message = 1, src/wire/message-event.ts) and encodeReadyEvent (ready = 5, src/wire/room-event.ts)",
+      "messageEventField (message = 1, src/wire/message-event.ts) and readyEventField (ready = 5, src/wire/room-event.ts)",
     fields: [
       "1:message:chat.v1.ChatMessage oneof event",
       "2:join:chat.v1.MemberJoined oneof event",
@@ -126,7 +126,7 @@ const COVERED: { schema: DescMessage; update: string; fields: string[] }[] = [
   },
   {
     schema: ReadySchema,
-    update: "encodeReadyEvent (src/wire/room-event.ts)",
+    update: "readyEventField (src/wire/room-event.ts)",
     fields: [
       "1:room:string",
       "2:epoch:string",
@@ -138,7 +138,7 @@ const COVERED: { schema: DescMessage; update: string; fields: string[] }[] = [
   },
   {
     schema: MemberSchema,
-    update: "encodeReadyEvent's members (src/wire/room-event.ts)",
+    update: "readyEventField's members (src/wire/room-event.ts)",
     fields: ["1:member_id:string", "2:author:string"],
   },
   {
@@ -305,9 +305,9 @@ describe("messageEventField and messageEvent", () => {
       const bytes = toBinary(RoomEventSchema, event);
       const field = messageEventField(m);
       expectBytes(field, new BinaryWriter().bytes(bytes).finish());
-      expectBytes(messageEventBytes(field), bytes);
+      expectBytes(withoutLength(field), bytes);
       expect(eventStart(field)).toBe(field.length - bytes.length);
-      expectOpaqueRoundTrip(RoomEventSchema, messageEventBytes(field), event);
+      expectOpaqueRoundTrip(RoomEventSchema, withoutLength(field), event);
 
       const q = messageEvent(m);
       expect(q.seq).toBe(m.seq);
@@ -330,15 +330,17 @@ describe("messageEventField and messageEvent", () => {
   });
 });
 
-describe("encodeReadyEvent", () => {
+describe("readyEventField", () => {
   const cases = readyArgs(40);
   it.each(cases.map((args, i) => [i, args[3].length, args] as const))(
     "Ready %i (%i members): the bytes toBinary writes, and the same message",
     (_, _n, args) => {
       const expected = readyEventOf(args);
       const bytes = toBinary(RoomEventSchema, expected);
-      expectBytes(encodeReadyEvent(...args), bytes);
-      expectOpaqueRoundTrip(RoomEventSchema, encodeReadyEvent(...args), expected);
+      const field = readyEventField(...args);
+      expectBytes(field, new BinaryWriter().bytes(bytes).finish());
+      expectBytes(withoutLength(field), bytes);
+      expectOpaqueRoundTrip(RoomEventSchema, withoutLength(field), expected);
 
       const q = readyEvent(...args);
       expect(q.seq).toBe(0);
@@ -361,6 +363,16 @@ describe("encodeReadyEvent", () => {
       });
     },
   );
+
+  it("refuses a seq it cannot write exactly, naming it", () => {
+    const head = { epoch: "e", lastSeq: 3, firstSeq: 1 };
+    expect(() => readyEventField("r", { ...head, lastSeq: 2 ** 53 }, "m", [])).toThrow(
+      `ready last_seq ${2 ** 53} is not a uint64`,
+    );
+    expect(() => readyEventField("r", { ...head, firstSeq: -1 }, "m", [])).toThrow(
+      "ready first_seq -1 is not a uint64",
+    );
+  });
 });
 
 // --- Batches of events: SubscribeResponse and ChatResponse.

@@ -7,6 +7,34 @@ const BUF = fileURLToPath(new URL("../../node_modules/.bin/buf", import.meta.url
 /** How long one buf curl may run before it is killed and its run fails. */
 const RUN_TIMEOUT_MS = 20_000;
 
+/**
+ * Every method the server answers, as `buf curl --list-methods` prints them
+ * (sorted): written out, so that a method served or dropped by mistake fails.
+ */
+export const SERVED_METHODS = [
+  "chat.v1.ChatService/Chat",
+  "chat.v1.ChatService/Echo",
+  "chat.v1.ChatService/Feed",
+  "chat.v1.ChatService/History",
+  "chat.v1.ChatService/JoinRoom",
+  "chat.v1.ChatService/LeaveRoom",
+  "chat.v1.ChatService/ListMembers",
+  "chat.v1.ChatService/ListMyRooms",
+  "chat.v1.ChatService/ListRooms",
+  "chat.v1.ChatService/Listener",
+  "chat.v1.ChatService/Login",
+  "chat.v1.ChatService/MarkRead",
+  "chat.v1.ChatService/OpenConversation",
+  "chat.v1.ChatService/Send",
+  "chat.v1.ChatService/SetTyping",
+  "chat.v1.ChatService/Subscribe",
+  "grpc.health.v1.Health/Check",
+  "grpc.health.v1.Health/List",
+  "grpc.health.v1.Health/Watch",
+  "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+  "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
 /** A finished buf curl. */
 export interface BufCurlResult {
   /** Exit code (buf curl: the gRPC code shifted left by 3 when the RPC fails). */

@@ -15,6 +15,14 @@ export interface SpawnedServer {
 }
 
 /**
+ * A server on 127.0.0.1 at this fixed port with this store: started again on
+ * the same port, it comes back where its clients reconnect.
+ */
+export function spawnOnPort(port: number, store: string): Promise<SpawnedServer> {
+  return spawnServer(["--port", String(port), "--host", "127.0.0.1", "--store", store]);
+}
+
+/**
  * Start the server as a child process with these flags and wait until it
  * listens. `entry` is the script and its leading arguments (default the
  * `npm start` entry; `["src/cli/parley.ts", "serve"]` for the CLI).

@@ -3,7 +3,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ChatService } from "../../../gen/chat/v1/chat_pb.js";
 import {
   createParleyClient,
@@ -11,6 +11,7 @@ import {
   type ParleyClientCoreOptions,
   type Protocol,
 } from "../../../src/client/index.js";
+import { cleanupAfterEach } from "../../helpers/cleanups.js";
 import { freePort } from "../../helpers/free-port.js";
 
 // Real connections that really break: a stub ChatService on a real HTTP/2 or
@@ -19,10 +20,7 @@ import { freePort } from "../../helpers/free-port.js";
 // server (CANCELED over HTTP/2, ABORTED with ECONNRESET over HTTP/1.1) and
 // must retry it, while a status the server sends (INTERNAL) is not retried.
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = cleanupAfterEach();
 
 async function stubServer(
   httpVersion: "1.1" | "2",
@@ -49,7 +47,7 @@ async function stubServer(
     socket.once("close", () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => {
+  onCleanup(() => {
     for (const socket of sockets) socket.destroy();
     return new Promise((resolve) => server.close(resolve));
   });
@@ -135,7 +133,7 @@ describe.each(transports)("%s", (_name, protocol, httpVersion) => {
     });
     const seqs: bigint[] = [];
     const stop = new AbortController();
-    cleanups.push(() => stop.abort());
+    onCleanup(() => stop.abort());
     for await (const e of clientFor(server.url).subscribe("r", {
       sinceSeq: 0n,
       signal: stop.signal,

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createParleyClient,
   type GuestToken,
@@ -8,6 +8,7 @@ import {
 } from "../../../src/client/index.js";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
+import { cleanupAfterEach } from "../../helpers/cleanups.js";
 import { startFreezableProxy } from "../../helpers/freezable-proxy.js";
 import { startTestServer } from "../../helpers/test-server.js";
 import { hsToken, secretFile } from "../../helpers/tokens.js";
@@ -20,17 +21,14 @@ import { hsToken, secretFile } from "../../helpers/tokens.js";
 const SECRET = "a shared secret of more than thirty-two bytes, for tests";
 const fast = { backoff: { initialDelayMs: 20, maxDelayMs: 300 } };
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = cleanupAfterEach();
 
 async function start(auth: Partial<AuthConfig>, heartbeatMs = 15_000): Promise<ParleyServer> {
   const server = await startTestServer({
     heartbeatMs,
     auth: { ...AUTH_DEFAULTS, mode: "jwt", secretFile: secretFile(SECRET), ...auth },
   });
-  cleanups.push(() => server.stop());
+  onCleanup(() => server.stop());
   return server;
 }
 
@@ -97,7 +95,7 @@ describe("tokens in the client library", () => {
       const sent = await parley.send("tokens", "", "hello");
       expect([sent.seq, sent.author, sent.text]).toEqual([1n, "ann", "hello"]);
       const stop = new AbortController();
-      cleanups.push(() => stop.abort());
+      onCleanup(() => stop.abort());
       expect(
         await messages(parley.subscribe("tokens", { sinceSeq: 0n, signal: stop.signal }), 1),
       ).toEqual(["1 ann hello"]);
@@ -222,7 +220,7 @@ describe("guest logins in the client library", () => {
       100,
     );
     const proxy = await startFreezableProxy(server.port);
-    cleanups.push(() => proxy.close());
+    onCleanup(() => proxy.close());
     const logins: GuestToken[] = [];
     const ann = createParleyClient({
       baseUrl: proxy.url,
@@ -230,12 +228,12 @@ describe("guest logins in the client library", () => {
       silenceTimeoutMs: 600,
       ...fast,
     });
-    cleanups.push(() => ann.guest?.stop());
+    onCleanup(() => ann.guest?.stop());
     const bob = createParleyClient({ baseUrl: server.url, guest: "bob" });
-    cleanups.push(() => bob.guest?.stop());
+    onCleanup(() => bob.guest?.stop());
 
     const stop = new AbortController();
-    cleanups.push(() => stop.abort());
+    onCleanup(() => stop.abort());
     const statuses: SubscriptionStatus["state"][] = [];
     const seen: string[] = [];
     const received = messages(

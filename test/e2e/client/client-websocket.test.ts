@@ -2,14 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ChatService } from "../../../gen/chat/v1/chat_pb.js";
 import type { WebSocketConstructor } from "../../../src/client/ws-connection.js";
 import { createWebSocketTransport } from "../../../src/client/ws-transport.js";
+import { cleanupAfterEach } from "../../helpers/cleanups.js";
 import { freePort } from "../../helpers/free-port.js";
 import { startFreezableProxy } from "../../helpers/freezable-proxy.js";
-import { type SpawnedServer, spawnServer } from "../../helpers/spawn-server.js";
+import { type SpawnedServer, spawnOnPort } from "../../helpers/spawn-server.js";
 import { startTestServer } from "../../helpers/test-server.js";
 
 // Issue 18 point 3: the WebSocket transport when its socket is lost. Every
@@ -17,21 +18,11 @@ import { startTestServer } from "../../helpers/test-server.js";
 // server that vanished without closing (a half-open socket) is noticed by
 // the client's own pings.
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = cleanupAfterEach();
 
 async function spawnOn(port: number, store: string): Promise<SpawnedServer> {
-  const server = await spawnServer([
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "--store",
-    store,
-  ]);
-  cleanups.push(() => server.process.kill("SIGKILL"));
+  const server = await spawnOnPort(port, store);
+  onCleanup(() => server.process.kill("SIGKILL"));
   return server;
 }
 
@@ -41,7 +32,7 @@ function wsClient(baseUrl: string, pingIntervalMs?: number) {
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     ...(pingIntervalMs === undefined ? {} : { pingIntervalMs }),
   });
-  cleanups.push(() => transport.close());
+  onCleanup(() => transport.close());
   return createClient(ChatService, transport);
 }
 
@@ -68,7 +59,7 @@ describe("the WebSocket transport when its socket is lost", () => {
   it("kill -9: every open call fails UNAVAILABLE; after the restart the next call opens a new socket", async () => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "parley-ws-client-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     const store = `sqlite:${join(dir, "parley.db")}`;
     let server = await spawnOn(port, store);
     const client = wsClient(`http://127.0.0.1:${port}`);
@@ -76,7 +67,7 @@ describe("the WebSocket transport when its socket is lost", () => {
 
     // Three open calls on the one socket: a Subscribe, an Echo and a Listener, all waiting.
     const stop = new AbortController();
-    cleanups.push(() => stop.abort());
+    onCleanup(() => stop.abort());
     const subscription = client.subscribe({ room: "lost" }, { signal: stop.signal });
     const subscribed = subscription[Symbol.asyncIterator]();
     expect((await subscribed.next()).value?.events[0]?.event.case).toBe("ready");
@@ -141,12 +132,12 @@ describe("the WebSocket transport when its socket is lost", () => {
 
   it("a half-open socket (the server vanished without closing) is noticed by the client's pings", async () => {
     const server = await startTestServer();
-    cleanups.push(() => server.stop());
+    onCleanup(() => server.stop());
     const proxy = await startFreezableProxy(server.port);
-    cleanups.push(() => proxy.close());
+    onCleanup(() => proxy.close());
     const client = wsClient(proxy.url, 200);
     const stop = new AbortController();
-    cleanups.push(() => stop.abort());
+    onCleanup(() => stop.abort());
     const subscribed = client
       .subscribe({ room: "half-open" }, { signal: stop.signal })
       [Symbol.asyncIterator]();

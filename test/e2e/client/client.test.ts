@@ -2,40 +2,31 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createParleyClient,
   ResumeFailedError,
   type SubscriptionStatus,
 } from "../../../src/client/index.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
+import { cleanupAfterEach } from "../../helpers/cleanups.js";
 import { freePort } from "../../helpers/free-port.js";
 import { startFreezableProxy } from "../../helpers/freezable-proxy.js";
-import { type SpawnedServer, spawnServer } from "../../helpers/spawn-server.js";
+import { type SpawnedServer, spawnOnPort } from "../../helpers/spawn-server.js";
 import { range } from "../../helpers/streams.js";
 import { startTestServer } from "../../helpers/test-server.js";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = cleanupAfterEach();
 
 async function spawnOn(port: number, store: string): Promise<SpawnedServer> {
-  const server = await spawnServer([
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "--store",
-    store,
-  ]);
-  cleanups.push(() => server.process.kill("SIGKILL"));
+  const server = await spawnOnPort(port, store);
+  onCleanup(() => server.process.kill("SIGKILL"));
   return server;
 }
 
 async function inProcess(overrides: Parameters<typeof startTestServer>[0]): Promise<ParleyServer> {
   const server = await startTestServer(overrides);
-  cleanups.push(() => server.stop());
+  onCleanup(() => server.stop());
   return server;
 }
 
@@ -70,7 +61,7 @@ describe("createParleyClient", () => {
     async (transport) => {
       const port = await freePort();
       const dir = mkdtempSync(join(tmpdir(), "parley-client-"));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      onCleanup(() => rmSync(dir, { recursive: true, force: true }));
       const store = `sqlite:${join(dir, "parley.db")}`;
       let server = await spawnOn(port, store);
       const client = createParleyClient({
@@ -84,7 +75,7 @@ describe("createParleyClient", () => {
       });
       const TOTAL = 300;
       const stop = new AbortController();
-      cleanups.push(() => stop.abort());
+      onCleanup(() => stop.abort());
       const statuses: SubscriptionStatus["state"][] = [];
       const received = collect(
         client.subscribe("restart", {
@@ -119,7 +110,7 @@ describe("createParleyClient", () => {
     const client = createParleyClient({ baseUrl: server.url, ...fast });
     const TOTAL = 2000;
     const stop = new AbortController();
-    cleanups.push(() => stop.abort());
+    onCleanup(() => stop.abort());
     const cutOffs: Code[] = [];
     let sent: () => void = () => {};
     const allSent = new Promise<void>((resolve) => {
@@ -157,11 +148,11 @@ describe("createParleyClient", () => {
   it("a stream that goes silent is abandoned and resumed on a fresh connection", async () => {
     const server = await inProcess({ heartbeatMs: 100 });
     const proxy = await startFreezableProxy(server.port);
-    cleanups.push(() => proxy.close());
+    onCleanup(() => proxy.close());
     const client = createParleyClient({ baseUrl: proxy.url, ...fast, silenceTimeoutMs: 600 });
     const direct = createParleyClient({ baseUrl: server.url });
     const stop = new AbortController();
-    cleanups.push(() => stop.abort());
+    onCleanup(() => stop.abort());
     const reasons: string[] = [];
     const seen: number[] = [];
     const received = collect(
@@ -194,7 +185,7 @@ describe("createParleyClient", () => {
     const first = await client.send("bigint-seqs", "ann", "one");
     await client.send("bigint-seqs", "ann", "two");
     const stop = new AbortController();
-    cleanups.push(() => stop.abort());
+    onCleanup(() => stop.abort());
     const resumed = client.subscribe("bigint-seqs", { sinceSeq: first.seq, signal: stop.signal });
     expect(await collect(resumed, 2)).toEqual([2]);
 
@@ -225,7 +216,7 @@ describe("createParleyClient", () => {
     const client = createParleyClient({ baseUrl: `http://127.0.0.1:${port}`, ...fast });
     await client.send("epochs", "ann", "before");
     const stop = new AbortController();
-    cleanups.push(() => stop.abort());
+    onCleanup(() => stop.abort());
     let firstEpoch = "";
     const outcome = (async () => {
       try {

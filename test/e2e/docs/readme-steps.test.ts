@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseJsonDocuments } from "../../helpers/buf-curl.js";
+import { parseJsonDocuments, SERVED_METHODS } from "../../helpers/buf-curl.js";
 import {
   cleanEnv,
   commandShims,
@@ -198,29 +198,7 @@ describe("README.md, Try it: every command in order, as written, on the default 
 
     const listed = await step(11);
     expect(listed).toMatchObject({ code: 0 });
-    expect(listed.stdout.trim().split("\n")).toEqual([
-      "chat.v1.ChatService/Chat",
-      "chat.v1.ChatService/Echo",
-      "chat.v1.ChatService/Feed",
-      "chat.v1.ChatService/History",
-      "chat.v1.ChatService/JoinRoom",
-      "chat.v1.ChatService/LeaveRoom",
-      "chat.v1.ChatService/ListMembers",
-      "chat.v1.ChatService/ListMyRooms",
-      "chat.v1.ChatService/ListRooms",
-      "chat.v1.ChatService/Listener",
-      "chat.v1.ChatService/Login",
-      "chat.v1.ChatService/MarkRead",
-      "chat.v1.ChatService/OpenConversation",
-      "chat.v1.ChatService/Send",
-      "chat.v1.ChatService/SetTyping",
-      "chat.v1.ChatService/Subscribe",
-      "grpc.health.v1.Health/Check",
-      "grpc.health.v1.Health/List",
-      "grpc.health.v1.Health/Watch",
-      "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-      "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-    ]);
+    expect(listed.stdout.trim().split("\n")).toEqual(SERVED_METHODS);
   }, 120_000);
 
   it("plain curl: Send as JSON, then the room as Server-Sent Events until Ctrl-C", async () => {

@@ -6,6 +6,7 @@ import {
   bufCurl,
   killAllBufCurl,
   parseJsonDocuments,
+  SERVED_METHODS,
   startBufCurl,
 } from "../../helpers/buf-curl.js";
 import { chatClient, startTestServer } from "../../helpers/test-server.js";
@@ -73,32 +74,7 @@ describe("listing through reflection", () => {
         url(),
       ]);
       expect([code, stderr]).toEqual([0, ""]);
-      expect(stdout).toBe(
-        [
-          "chat.v1.ChatService/Chat",
-          "chat.v1.ChatService/Echo",
-          "chat.v1.ChatService/Feed",
-          "chat.v1.ChatService/History",
-          "chat.v1.ChatService/JoinRoom",
-          "chat.v1.ChatService/LeaveRoom",
-          "chat.v1.ChatService/ListMembers",
-          "chat.v1.ChatService/ListMyRooms",
-          "chat.v1.ChatService/ListRooms",
-          "chat.v1.ChatService/Listener",
-          "chat.v1.ChatService/Login",
-          "chat.v1.ChatService/MarkRead",
-          "chat.v1.ChatService/OpenConversation",
-          "chat.v1.ChatService/Send",
-          "chat.v1.ChatService/SetTyping",
-          "chat.v1.ChatService/Subscribe",
-          "grpc.health.v1.Health/Check",
-          "grpc.health.v1.Health/List",
-          "grpc.health.v1.Health/Watch",
-          "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-          "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-          "",
-        ].join("\n"),
-      );
+      expect(stdout).toBe(`${SERVED_METHODS.join("\n")}\n`);
     },
   );
 

@@ -1,17 +1,15 @@
 import { cors } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { configFrom, serverCommand } from "../../../src/config.js";
+import { cleanupAfterEach } from "../../helpers/cleanups.js";
 import { openSse, request } from "../../helpers/sse-client.js";
 import { startTestServer } from "../../helpers/test-server.js";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = cleanupAfterEach();
 
 async function serve(corsOrigins: string[]) {
   const server = await startTestServer({ corsOrigins });
-  cleanups.push(() => server.stop());
+  onCleanup(() => server.stop());
   return server;
 }
 
@@ -93,7 +91,7 @@ describe("CORS", () => {
     ).toBeUndefined();
 
     const sse = await openSse(`${server.url}/rooms/cors/events`, { origin: "https://app.example" });
-    cleanups.push(() => sse.close());
+    onCleanup(() => sse.close());
     expect([sse.status, sse.headers["access-control-allow-origin"]]).toEqual([
       200,
       "https://app.example",

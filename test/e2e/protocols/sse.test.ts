@@ -2,27 +2,25 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toJson } from "@bufbuild/protobuf";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ChatMessage, ChatMessageSchema } from "../../../gen/chat/v1/chat_pb.js";
+import { cleanupAfterEach } from "../../helpers/cleanups.js";
 import { freePort } from "../../helpers/free-port.js";
 import { type SpawnedServer, spawnServer } from "../../helpers/spawn-server.js";
 import { openSse, request, type SseFrame, type SseStream } from "../../helpers/sse-client.js";
 import { chatClient, startTestServer } from "../../helpers/test-server.js";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = cleanupAfterEach();
 
 async function serve(overrides: Parameters<typeof startTestServer>[0] = {}) {
   const server = await startTestServer(overrides);
-  cleanups.push(() => server.stop());
+  onCleanup(() => server.stop());
   return server;
 }
 
 async function open(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
   const stream = await openSse(url, headers);
-  cleanups.push(() => stream.close());
+  onCleanup(() => stream.close());
   return stream;
 }
 
@@ -177,12 +175,12 @@ describe("GET /rooms/{room}/events", () => {
 describe("SSE across a server restart (SQLite, same port)", () => {
   it("ends the stream with an end event on shutdown, then resumes after Last-Event-ID with no gap or duplicate", async () => {
     const dir = mkdtempSync(join(tmpdir(), "parley-sse-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     const port = await freePort();
     const args = ["--port", String(port), "--host", "127.0.0.1", "--store", `sqlite:${dir}/p.db`];
     const start = async (): Promise<SpawnedServer> => {
       const s = await spawnServer(args);
-      cleanups.push(() => s.process.kill("SIGKILL"));
+      onCleanup(() => s.process.kill("SIGKILL"));
       return s;
     };
 

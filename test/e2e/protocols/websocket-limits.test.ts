@@ -1,10 +1,11 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
 import { SubscribeRequestSchema } from "../../../gen/chat/v1/chat_pb.js";
 import type { CallPolicy } from "../../../src/calls/call-policy.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
+import { cleanupAfterEach } from "../../helpers/cleanups.js";
 import { chatClient, startTestServer } from "../../helpers/test-server.js";
 import {
   connectRawWs,
@@ -21,10 +22,7 @@ import {
 // Each is refused or closed clearly while other sockets keep serving, and a
 // closed socket's subscribers leave their rooms.
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = cleanupAfterEach();
 
 /** A server, and "method code message" of every finished call as the policy chain saw it. */
 async function serverWithOutcomes(overrides: Parameters<typeof startTestServer>[0]) {
@@ -40,13 +38,13 @@ async function serverWithOutcomes(overrides: Parameters<typeof startTestServer>[
     },
   };
   const server = await startTestServer(overrides, { policies: [record] });
-  cleanups.push(() => server.stop());
+  onCleanup(() => server.stop());
   return { server, outcomes };
 }
 
 async function raw(server: ParleyServer, options: { autoPong?: boolean } = {}) {
   const socket = await connectRawWs(server.url, {}, "parley.v1", options);
-  cleanups.push(() => socket.ws.terminate());
+  onCleanup(() => socket.ws.terminate());
   return socket;
 }
 
@@ -194,7 +192,7 @@ describe("WebSocket limits on the socket as a whole", () => {
       return taken.status !== 429;
     });
     expect(taken.status).toBe(101);
-    cleanups.push(() => taken.ws?.terminate());
+    onCleanup(() => taken.ws?.terminate());
     // Two open again (second and the one just taken): one more is refused.
     expect(await tryUpgrade(server.url)).toEqual(refusal);
   });

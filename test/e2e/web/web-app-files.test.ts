@@ -1,24 +1,22 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
+import { cleanupAfterEach } from "../../helpers/cleanups.js";
 import { request } from "../../helpers/sse-client.js";
 import { startTestServer } from "../../helpers/test-server.js";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const onCleanup = cleanupAfterEach();
 
 async function serve(webDir: string) {
   const server = await startTestServer({ webDir });
-  cleanups.push(() => server.stop());
+  onCleanup(() => server.stop());
   return server;
 }
 
 it("serves the built app at / beside the RPCs, with a strict CSP on the page", async () => {
   const root = mkdtempSync(join(tmpdir(), "parley-web-"));
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  onCleanup(() => rmSync(root, { recursive: true, force: true }));
   writeFileSync(join(root, "secret.txt"), "not for the web");
   const dir = join(root, "web");
   mkdirSync(join(dir, "assets"), { recursive: true });

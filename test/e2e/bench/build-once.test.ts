@@ -44,6 +44,11 @@ afterAll(() => {
 
 /** `npm start` in the copy on a free port; resolves with its URL once it listens. */
 function npmStart(): Promise<string> {
+  return npmStarted().then((s) => s.url);
+}
+
+/** `npm start` in the copy on a free port, once it listens: its URL, the npm process and what it printed. */
+function npmStarted(): Promise<{ url: string; npm: ChildProcess; output: () => string }> {
   const child = spawn(
     "npm",
     ["start", "--", "--port", "0", "--host", "127.0.0.1", "--store", "memory:"],
@@ -55,7 +60,7 @@ function npmStart(): Promise<string> {
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = /"url":"(http[^"]+)".*"msg":"parley listening"/.exec(out);
-      if (m?.[1]) resolve(m[1]);
+      if (m?.[1]) resolve({ url: m[1], npm: child, output: () => out });
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
@@ -117,4 +122,17 @@ it("keeps a running server's page and assets whole while a second npm start rebu
   const again = spawnSync("npm", ["run", "--silent", "build"], { cwd: project, encoding: "utf8" });
   expect(again.stdout).toBe("build: dist/ is up to date with the sources\n");
   expect(statSync(index).mtimeMs).toBe(before);
+}, 180_000);
+
+it("stops the server when npm start itself gets SIGTERM, as a process manager sends it", async () => {
+  const { url, npm, output } = await npmStarted();
+  const exited = new Promise((resolve) => npm.once("exit", resolve));
+  npm.kill("SIGTERM"); // npm only, not its process group
+  await exited;
+  for (const deadline = Date.now() + 10_000; !output().includes('"msg":"parley stopped"'); ) {
+    if (Date.now() > deadline) throw new Error(`no "parley stopped" after SIGTERM:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(output()).toContain('"signal":"SIGTERM","msg":"shutting down"');
+  await expect(fetch(`${url}/`)).rejects.toThrow("fetch failed");
 }, 180_000);

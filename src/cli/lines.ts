@@ -34,14 +34,18 @@ export function inputLines(prompt: string): {
   return { lines: lines(), rl };
 }
 
-/** Print a line above an interactive prompt without breaking what is being typed. */
-export function printAbovePrompt(rl: readline.Interface, text: string): void {
+/** Print a line (on stdout, or `to`) above an interactive prompt without breaking what is being typed. */
+export function printAbovePrompt(
+  rl: readline.Interface,
+  text: string,
+  to: NodeJS.WriteStream = process.stdout,
+): void {
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
-    process.stdout.write(`${text}\n`);
+    to.write(`${text}\n`);
     return;
   }
   readline.clearLine(process.stdout, 0);
   readline.cursorTo(process.stdout, 0);
-  process.stdout.write(`${text}\n`);
+  to.write(`${text}\n`);
   rl.prompt(true);
 }

@@ -38,7 +38,7 @@ Environment (a flag given on the command line wins):
   PARLEY_PROTOCOL  --protocol
   PARLEY_TOKEN     --token (get one with \`parley login --as NAME\`, or
                    \`parley token\` with the server's secret)
-  PARLEY_AUTHOR    --as, the name send, subscribe, listen and chat use
+  PARLEY_AUTHOR    --as, the name a command posts, joins and logs in as
                    (default: your login name)`,
     );
 }

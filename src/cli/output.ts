@@ -14,6 +14,16 @@ import { authAdvice } from "./cli-auth.js";
 
 type Style = Parameters<typeof styleText>[0];
 
+/** "1 room", "2 rooms": a count with its noun, plural where it is not one. */
+export function count(n: number | bigint, noun: string): string {
+  return `${n} ${noun}${n === 1 || n === 1n ? "" : "s"}`;
+}
+
+/** `s` as one shell word: as it is when that is safe, else single-quoted. */
+export function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
 /** Where and how the CLI prints: colour only on a terminal, and never with NO_COLOR set. */
 export class Output {
   private readonly color: boolean;

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { DEFAULT_STORE } from "../../store/default-store.js";
 import type { BackupProgress } from "../../store/sqlite-backup.js";
+import { count } from "../output.js";
 
 /**
  * `parley backup FILE`: copy the SQLite store to FILE with SQLite's online
@@ -45,7 +46,7 @@ export function backupCommand(): Command {
 function sqlitePath(spec: string): string {
   if (!spec.startsWith("sqlite:"))
     throw new Error(
-      `--store ${spec}: parley backup copies SQLite stores only (sqlite:PATH); back up Redis with its own persistence (BGSAVE, or the AOF file), and memory: keeps nothing to copy`,
+      `parley backup copies SQLite stores only (sqlite:PATH), not --store ${spec}; back up Redis with its own persistence (BGSAVE, or the AOF file), and memory: keeps nothing to copy`,
     );
   const path = spec.slice("sqlite:".length);
   if (path === "")
@@ -77,10 +78,6 @@ function progressPrinter(err: NodeJS.WriteStream) {
       if (drawn) err.write("\n");
     },
   };
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function megabytes(bytes: number): string {

@@ -69,8 +69,14 @@ export async function chatIn(cmd: Command, room: string, opts: ChatOptions): Pro
         const text = out.formatEvent(event);
         if (text !== undefined) printAbovePrompt(rl, text);
         else if (e.case === "ready") {
-          out.status(
-            `joined ${room} as ${author || "the token's subject"} (epoch ${e.value.epoch}, last seq ${e.value.lastSeq})`,
+          // A status (stderr), but above the prompt like every line here.
+          printAbovePrompt(
+            rl,
+            out.style(
+              "dim",
+              `joined ${room} as ${author || "the token's subject"} (epoch ${e.value.epoch}, last seq ${e.value.lastSeq})`,
+            ),
+            process.stderr,
           );
         }
         if (

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { inputLines, printAbovePrompt } from "../lines.js";
-import { clientFor } from "../options.js";
+import { authorOption, clientFor } from "../options.js";
 import { Output } from "../output.js";
 
 /** `parley echo`: an interactive Echo stream, each line back with its seq and round trip. */
@@ -9,6 +9,7 @@ export function echoCommand(): Command {
     .description(
       "type lines; each comes back over the Echo bidi stream with its seq and round-trip time",
     )
+    .addOption(authorOption())
     .option("--json", "one JSON reply per line, with rttMs")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const out = new Output(Boolean(opts.json));

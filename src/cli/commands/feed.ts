@@ -2,7 +2,7 @@ import { toJsonString } from "@bufbuild/protobuf";
 import { Command } from "commander";
 import { FeedResponseSchema } from "../../../gen/chat/v1/chat_pb.js";
 import { authorOf, authorOption, clientFor, wholeNumber } from "../options.js";
-import { Output } from "../output.js";
+import { count, Output, shellWord } from "../output.js";
 import { RoomLabels } from "../room-labels.js";
 
 /**
@@ -46,7 +46,9 @@ export function feedCommand(): Command {
               case "ready": {
                 for (const room of event.value.rooms) labels.learn(room);
                 const unread = event.value.rooms.reduce((n, r) => n + r.unread, 0n);
-                out.status(`following ${event.value.rooms.length} rooms (${unread} unread)`);
+                out.status(
+                  `following ${count(event.value.rooms.length, "room")} (${unread} unread)`,
+                );
                 break;
               }
               case "message":
@@ -72,7 +74,26 @@ export function feedCommand(): Command {
           }
         }
       } finally {
-        if (cursor !== "") out.status(`resume with: parley feed --cursor ${cursor}`);
+        if (cursor !== "") {
+          // After Ctrl-C a terminal has echoed "^C" with no newline: start a line of our own.
+          const fresh = stop.signal.aborted && process.stderr.isTTY ? "\n" : "";
+          out.status(`${fresh}resume with: ${resumeCommand(cmd, cursor)}`);
+        }
       }
     });
+}
+
+/**
+ * The command that resumes this feed: the cursor is the caller's own, so it
+ * names who (--as, unless a token says who) and, when given as a flag, where.
+ */
+function resumeCommand(cmd: Command, cursor: string): string {
+  const words = ["parley"];
+  const root = cmd.parent;
+  if (root?.getOptionValueSource("url") === "cli") words.push("--url", shellWord(root.opts().url));
+  words.push("feed");
+  const as = authorOf(cmd);
+  if (as !== "") words.push("--as", shellWord(as));
+  words.push("--cursor", cursor);
+  return words.join(" ");
 }

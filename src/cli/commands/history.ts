@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { clientFor, wholeNumber } from "../options.js";
+import { authorOption, clientFor, wholeNumber } from "../options.js";
 import { Output } from "../output.js";
 
 /** `parley history ROOM`: a page of stored messages, oldest first. */
@@ -7,6 +7,7 @@ export function historyCommand(): Command {
   return new Command("history")
     .description("print stored messages, oldest first (default: the newest 50)")
     .argument("<room>", "the room")
+    .addOption(authorOption())
     .option("--before <seq>", "only messages before this seq", wholeNumber("--before", 1))
     .option("--after <seq>", "only messages after this seq (pages forward)", wholeNumber("--after"))
     .option("--limit <n>", "at most this many (1-1000)", wholeNumber("--limit", 1))

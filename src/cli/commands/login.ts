@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { guestLogin } from "../cli-auth.js";
 import { authorOption, type GlobalOptions } from "../options.js";
+import { shellWord } from "../output.js";
 
 /**
  * `parley login --as NAME`: a guest token from a server started with
@@ -27,7 +28,7 @@ export function loginCommand(): Command {
       process.stdout.write(
         `export PARLEY_TOKEN=${login.token}\n` +
           `# guest "${login.subject}" on ${url}, valid until ${expiresAt} (about ${minutes} min); ` +
-          `eval "$(parley login --as ${login.subject})" sets it, --token passes it to one command, ` +
+          `eval "$(parley login --as ${shellWord(login.subject)})" sets it, --token passes it to one command, ` +
           "and running this again before then renews it\n",
       );
     });

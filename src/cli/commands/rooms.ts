@@ -2,7 +2,7 @@ import { toJsonString } from "@bufbuild/protobuf";
 import { Command } from "commander";
 import { MyRoomSchema, RoomSummarySchema } from "../../../gen/chat/v1/chat_pb.js";
 import { authorOf, authorOption, clientFor } from "../options.js";
-import { Output } from "../output.js";
+import { count, Output } from "../output.js";
 import { RoomLabels } from "../room-labels.js";
 
 /** `parley rooms`: the rooms there are; with --mine, mine with their unread counts. */
@@ -37,6 +37,7 @@ export function roomsCommand(): Command {
             : `${labels.of(r.room)}  ${r.unread} unread  (read #${r.readSeq} of #${r.lastSeq})`,
         );
       }
-      if (!out.json) out.status(`${mine.unreadTotal} unread in ${mine.rooms.length} rooms`);
+      if (!out.json)
+        out.status(`${mine.unreadTotal} unread in ${count(mine.rooms.length, "room")}`);
     });
 }

@@ -35,19 +35,15 @@ function as(who: string, args: string[], input = ""): Promise<CliRun> {
 }
 
 /**
- * Start `parley feed` as `who` and resolve once it is following (its
- * "following" status line); `done` resolves with the whole run.
+ * Start `parley ARGV` (a feed) with `who`'s saved guest login and resolve once
+ * it is following (its "following" status line); `done` resolves with the whole run.
  */
-async function startFeed(who: string, args: string[]): Promise<{ done: Promise<CliRun> }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "src/cli/parley.ts", "--url", server.url, "feed", ...args, "--as", who],
-    {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", XDG_STATE_HOME: join(state, who) },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+async function startFeed(who: string, argv: string[]): Promise<{ done: Promise<CliRun> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/parley.ts", ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", XDG_STATE_HOME: join(state, who) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {
@@ -91,7 +87,7 @@ describe("parley for people", () => {
     expect(mine).toEqual({
       code: 0,
       stdout: "@ann  2 unread  (read #0 of #2)\n",
-      stderr: "2 unread in 1 rooms\n",
+      stderr: "2 unread in 1 room\n",
     });
     const read = await as("bo", ["read", dm]);
     expect(read).toEqual({ code: 0, stdout: "", stderr: `read ${dm} up to #2 (0 unread)\n` });
@@ -105,19 +101,21 @@ describe("parley for people", () => {
   });
 
   it("feed follows the conversation live, and resumes from the cursor it printed", async () => {
-    const live = await startFeed("bo", ["--count", "1"]);
+    const live = await startFeed("bo", ["--url", server.url, "feed", "--count", "1", "--as", "bo"]);
     const sent = await as("ann", ["dm", "bo", "-m", "live one"]);
     expect(sent.code).toBe(0);
     const first = await live.done;
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(new RegExp(`^@ann ${TIME} #3 ann: live one\\n$`));
-    const cursor = /resume with: parley feed --cursor (\S+)\n$/.exec(first.stderr)?.[1];
-    expect(cursor).toBeDefined();
-    expect(first.stderr).toContain("following 1 rooms (0 unread)\n");
+    // The line names who and where, since a cursor is its owner's only.
+    const resume = /resume with: parley (.+)\n$/.exec(first.stderr)?.[1] ?? "";
+    expect(resume).toMatch(/^--url \S+ feed --as bo --cursor \S+$/);
+    expect(resume.split(" ")[1]).toBe(server.url);
+    expect(first.stderr).toContain("following 1 room (0 unread)\n");
 
-    // Sent while nobody follows: the cursor brings exactly it, once.
+    // Sent while nobody follows: the printed command brings exactly it, once.
     await as("ann", ["dm", "bo", "-m", "while you were away"]);
-    const resumed = await startFeed("bo", ["--cursor", cursor as string, "--count", "1"]);
+    const resumed = await startFeed("bo", [...resume.split(" "), "--count", "1"]);
     const second = await resumed.done;
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(new RegExp(`^@ann ${TIME} #4 ann: while you were away\\n$`));

@@ -75,6 +75,22 @@ describe("parley against a guest server", () => {
     ]);
   });
 
+  it("history and echo log in as --as too: the name is theirs afterwards", async () => {
+    const url = ["--url", guest.url];
+    const read = await runCli([...url, "history", "cli-as", "--as", "hana"], "", stateDir());
+    expect(read).toEqual({ code: 0, stdout: "", stderr: "" });
+    const echoed = await runCli([...url, "echo", "--as", "ivo"], "ping\n", stateDir());
+    expect([echoed.code, echoed.stderr]).toEqual([0, ""]);
+    expect(echoed.stdout).toMatch(/^#1 ping \(\d+\.\d ms\)\n$/);
+    for (const name of ["hana", "ivo"]) {
+      const other = await runCli([...url, "send", "cli-as", "mine", "--as", name], "", stateDir());
+      expect([other.code, other.stderr.split("\n")[0]]).toEqual([
+        1,
+        `error: already_exists: name: "${name}" is in use by another guest; pick another name`,
+      ]);
+    }
+  });
+
   it("login prints the token as an export line with its expiry; --token and PARLEY_TOKEN use it", async () => {
     const url = ["--url", guest.url];
     const before = Date.now();

@@ -225,7 +225,7 @@ it("names a missing database, a store that is not SQLite, and a FILE that is the
     code: 1,
     stdout: "",
     stderr:
-      "error: --store memory:: parley backup copies SQLite stores only (sqlite:PATH); back up Redis with its own persistence (BGSAVE, or the AOF file), and memory: keeps nothing to copy\n",
+      "error: parley backup copies SQLite stores only (sqlite:PATH), not --store memory:; back up Redis with its own persistence (BGSAVE, or the AOF file), and memory: keeps nothing to copy\n",
   });
 
   const dbPath = join(dir, "parley.db");

@@ -199,7 +199,7 @@ describe("parley (the CLI) against a running server", () => {
     );
     expect((await runCli(["--help"])).stdout).toMatch(
       words(
-        "PARLEY_AUTHOR --as, the name send, subscribe, listen and chat use (default: your login name)",
+        "PARLEY_AUTHOR --as, the name a command posts, joins and logs in as (default: your login name)",
       ),
     );
 

@@ -10,6 +10,8 @@ export interface TestClaims {
   rooms?: string[];
   /** Seconds from now; negative for a token that has expired. */
   expiresInS?: number;
+  iss?: string;
+  aud?: string;
 }
 
 let filesDir: string | undefined;
@@ -38,13 +40,16 @@ export function hsToken(secret: string, claims: TestClaims): Promise<string> {
 
 function build(claims: TestClaims): SignJWT {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({
+  let jwt = new SignJWT({
     scope: claims.scope ?? "chat:read chat:write",
     ...(claims.rooms === undefined ? {} : { rooms: claims.rooms }),
   })
     .setSubject(claims.sub)
     .setIssuedAt(now - 5)
     .setExpirationTime(now + (claims.expiresInS ?? 600));
+  if (claims.iss !== undefined) jwt = jwt.setIssuer(claims.iss);
+  if (claims.aud !== undefined) jwt = jwt.setAudience(claims.aud);
+  return jwt;
 }
 
 /** An RS256 key pair: the public half as a JWKS file, and a signer with the private half. */

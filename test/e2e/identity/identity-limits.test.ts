@@ -85,6 +85,51 @@ describe("per-user limits", () => {
   });
 });
 
+describe("--auth-issuer and --auth-audience", () => {
+  it("take a token with both claims, and refuse one whose iss or aud differs or is missing, storing nothing", async () => {
+    const s = await start({ issuer: "https://id.example", audience: "parley" });
+    const client = chatClient(s.url);
+    const send = async (claims: { iss?: string; aud?: string }, text: string) => {
+      const token = await hsToken(SECRET, { sub: "ann", ...claims });
+      return client.send(
+        { room: "lobby", text },
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+    };
+    const ok = await send({ iss: "https://id.example", aud: "parley" }, "right");
+    expect(ok.message?.seq).toBe(1n);
+    const refusals = [];
+    for (const claims of [
+      { iss: "https://other.example", aud: "parley" },
+      { aud: "parley" },
+      { iss: "https://id.example", aud: "other" },
+      { iss: "https://id.example" },
+    ]) {
+      const e = await caught(send(claims, "wrong"));
+      refusals.push([e?.code, e?.rawMessage]);
+    }
+    const check = (claim: string, what: string) => [
+      Code.Unauthenticated,
+      `token rejected: a claim check failed (${claim}: ${what} "${claim}" claim${what === "unexpected" ? " value" : ""})`,
+    ];
+    expect(refusals).toEqual([
+      check("iss", "unexpected"),
+      check("iss", "missing required"),
+      check("aud", "unexpected"),
+      check("aud", "missing required"),
+    ]);
+    const history = await client.history(
+      { room: "lobby" },
+      {
+        headers: {
+          authorization: `Bearer ${await hsToken(SECRET, { sub: "ann", iss: "https://id.example", aud: "parley" })}`,
+        },
+      },
+    );
+    expect(history.messages.map((m) => m.text)).toEqual(["right"]);
+  });
+});
+
 describe("guest logins", () => {
   it("Login gives a token for a free name; the name is held; its holder renews it", async () => {
     const s = await start({ mode: "guest", secretFile: undefined, guestTokenTtlS: 60 });

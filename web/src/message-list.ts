@@ -77,11 +77,12 @@ export class MessageList {
   }
 
   /** A line about the room (join, leave, reconnects), not a message. */
-  notice(text: string, tone: "info" | "warn" = "info"): void {
+  notice(text: string, tone: "info" | "warn" = "info"): HTMLElement {
     const stick = this.nearBottom();
     const row = h("div", { class: tone === "warn" ? "notice warn" : "notice", text });
     this.scroller.insertBefore(row, this.firstPendingOrNull());
     this.afterLiveInsert(stick);
+    return row;
   }
 
   /** Show a message being sent until it comes back with its seq. */

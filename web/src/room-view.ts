@@ -298,10 +298,16 @@ export class RoomView {
     );
   }
 
-  /** Pasted lines, one message each; the summary shows in the room. */
+  /** Pasted lines, one message each; progress while paced, then the summary, show in the room. */
   private async sendLines(lines: string[]): Promise<void> {
     const { link, me } = this.deps;
-    const report = await postLines(link.api, await link.decide(), this.room, me, lines);
+    let progress: HTMLElement | undefined;
+    const report = await postLines(link.api, await link.decide(), this.room, me, lines, (text) => {
+      if (this.stop.signal.aborted) return;
+      if (progress) progress.textContent = text;
+      else progress = this.list.notice(text);
+    });
+    progress?.remove();
     if (!this.stop.signal.aborted) this.list.notice(report.text, report.ok ? "info" : "warn");
   }
 }

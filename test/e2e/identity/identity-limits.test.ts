@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
+import { retryDelayMs } from "../../../src/wire/retry-info.js";
 import { runCli } from "../../helpers/run-cli.js";
 import { chatClient, startTestServer } from "../../helpers/test-server.js";
 import { hsToken, secretFile } from "../../helpers/tokens.js";
@@ -53,6 +54,8 @@ describe("per-user limits", () => {
       const delayMs = Number(delay.seconds) * 1000 + delay.nanos / 1e6;
       expect(delayMs).toBeGreaterThan(0);
       expect(delayMs).toBeLessThanOrEqual(1000);
+      // The clients' reader (the web page paces pastes by it) reads the same delay.
+      expect(retryDelayMs(refused as ConnectError)).toBe(delayMs);
       const history = await client.history({ room: "r" }, { headers });
       expect(history.messages.map((m) => m.text)).toEqual(["1", "2", "3"]);
     },

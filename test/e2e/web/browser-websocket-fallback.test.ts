@@ -101,5 +101,19 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       // No more upgrades were tried: the decision holds for the page's life.
       expect(proxy.refused).toBe(2);
     });
+
+    it("paces a paste longer than the send limit allows (100 lines: 10 s at 10/s), one Send each: every line stored once, in order", async () => {
+      const lines = Array.from({ length: 100 }, (_, i) => `line ${i + 1} of 100`);
+      await pasteIntoComposer(dee, lines.join("\n"));
+      await dee.click("text=Send as 100 messages");
+      const done = dee.locator(".notice", { hasText: "Pasted 100 lines: 100 messages stored" });
+      expect(await done.textContent({ timeout: 30_000 })).toMatch(
+        /^Pasted 100 lines: 100 messages stored, #6–#105, with 100 Send calls \(paced by your send limit: \d+\.\d s of waiting\)\.$/,
+      );
+      await eve.waitForSelector("[data-seq='105']");
+      expect((await messageRows(eve)).slice(5)).toEqual(
+        lines.map((text, i) => [i + 6, "dee", text]),
+      );
+    }, 60_000);
   },
 );

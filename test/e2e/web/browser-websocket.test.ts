@@ -126,6 +126,28 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await ann.screenshot({ path: join(SHOTS, "web-paste-summary.png") });
     }, 30_000);
 
+    it("paces a paste longer than the send limit allows: every line stored once, in order", async () => {
+      // The defaults: 10 sends a second, bursts of 30; a new person starts with a full burst.
+      const dora = await signIn(rig.browser, `${rig.server.url}/#long-paste`, "dora");
+      const lines = Array.from({ length: 45 }, (_, i) => `pasted line ${i + 1}`);
+      await pasteIntoComposer(dora, lines.join("\n"));
+      await dora.click("text=Send as 45 messages");
+      const waiting = dora.locator(".notice", { hasText: "stored so far; your send limit" });
+      expect(await waiting.first().textContent({ timeout: 15_000 })).toMatch(
+        /^Pasted 45 lines: \d+ stored so far; your send limit was reached, so the other \d+ follow in \d+\.\d s…$/,
+      );
+      const done = dora.locator(".notice", { hasText: "Pasted 45 lines: 45 messages stored" });
+      expect(await done.textContent({ timeout: 30_000 })).toMatch(
+        /^Pasted 45 lines: 45 messages stored, #1–#45, over one Listener stream \(paced by your send limit: \d+\.\d s of waiting\)\.$/,
+      );
+      expect(await waiting.count()).toBe(0);
+      const page = await seed.rpc.history({ room: "long-paste", limit: 100 });
+      expect(page.messages.map((m) => [Number(m.seq), m.author, m.text])).toEqual(
+        lines.map((text, i) => [i + 1, "dora", text]),
+      );
+      await dora.context().close();
+    }, 60_000);
+
     it("counts unread in 20 rooms live from one Feed over one WebSocket and no other long-lived connection", async () => {
       for (const room of ROOMS) await seed.send(room, "seed", `welcome to ${room}`);
       // Opening a room joins it (her feed carries it from then on): carol opens each once, then settles in the lobby.

@@ -34,6 +34,8 @@ export class MessageList {
   private hasMore = false;
   private loading = false;
   private unseen = 0;
+  /** Whether the reader was at the bottom when the list last scrolled. */
+  private atBottom = true;
 
   constructor(
     /** The room as people read it: "#lobby", or a conversation's other people. */
@@ -50,6 +52,12 @@ export class MessageList {
     this.el = h("div", { class: "message-pane" }, this.scroller, this.jump);
     this.el.style.display = "contents";
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    // The list shrinks as the send box grows (a long draft, the paste bar) or
+    // the window does: a reader at the bottom stays there, rather than having
+    // the newest messages slide out of view with no scroll of theirs.
+    new ResizeObserver(() => {
+      if (this.atBottom) this.scrollToBottom();
+    }).observe(this.scroller);
   }
 
   /** Show the newest page of the room (replacing anything shown). */
@@ -194,12 +202,14 @@ export class MessageList {
 
   private scrollToBottom(): void {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.atBottom = true;
     this.unseen = 0;
     this.jump.hidden = true;
   }
 
   private onScroll(): void {
-    if (this.nearBottom()) {
+    this.atBottom = this.nearBottom();
+    if (this.atBottom) {
       this.unseen = 0;
       this.jump.hidden = true;
     }

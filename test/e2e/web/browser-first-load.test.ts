@@ -146,6 +146,32 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await page.unroute("**/chat.v1.ChatService/ListRooms");
     });
 
+    it("keeps a reader at the bottom in view of the newest message while the send box grows", async () => {
+      for (let i = 5; i <= 34; i++) await post(SECRET_A, `seed${i % 3}`, `filler ${i}`);
+      await page.waitForSelector("[data-seq='34']");
+      const newestInView = () =>
+        page.$eval(".messages", (list) => {
+          const newest = list.querySelector("[data-seq='34']");
+          if (!newest) throw new Error("no #34");
+          const gap = newest.getBoundingClientRect().bottom - list.getBoundingClientRect().bottom;
+          return {
+            scrolls: list.scrollHeight > list.clientHeight,
+            hiddenPx: Math.max(0, Math.round(gap)),
+          };
+        });
+      expect(await newestInView()).toEqual({ scrolls: true, hiddenPx: 0 });
+      const boxHeight = () =>
+        page.$eval(".composer textarea", (el) => Math.round(el.getBoundingClientRect().height));
+      const oneLine = await boxHeight();
+      await page.fill(".composer textarea", "a\nb\nc\nd\ne\nf");
+      await page.evaluate(
+        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+      );
+      expect(await boxHeight()).toBeGreaterThan(oneLine + 60);
+      expect(await newestInView()).toEqual({ scrolls: true, hiddenPx: 0 });
+      await page.fill(".composer textarea", "");
+    });
+
     it("shows nobody in the room on the signed-out screen", async () => {
       expect(await page.$$eval(".member .you", (els) => els.length)).toBe(1);
       // The server restarts with another secret, and before the page is back someone else takes its name.

@@ -254,7 +254,21 @@ function loginProblem(name: string, error: unknown): string {
   if (failure.code === Code.AlreadyExists) {
     return `The name "${name}" is in use by someone else. Pick another name.`;
   }
-  return `Could not log in: ${failure.rawMessage}`;
+  return couldNotLogIn(failure);
+}
+
+/**
+ * Why a login failed, for the person at the card. A server that cannot be
+ * reached surfaces as the browser's own words ("Failed to fetch", code
+ * unknown or unavailable), which say nothing to a person: say what it means.
+ */
+function couldNotLogIn(failure: ConnectError): string {
+  const unreachable =
+    failure.code === Code.Unavailable ||
+    (failure.code === Code.Unknown && /fetch|network|load failed/i.test(failure.rawMessage));
+  return unreachable
+    ? "Could not reach the server: it may be down or restarting. Try again in a moment."
+    : `Could not log in: ${failure.rawMessage}`;
 }
 
 /**
@@ -269,7 +283,7 @@ async function learnMode(name: string): Promise<string | undefined> {
     mode = await modeWithoutGuests(link.http.rpc);
   } catch (error) {
     session.mode = "guest";
-    return `Could not log in: ${ConnectError.from(error).rawMessage}`;
+    return couldNotLogIn(ConnectError.from(error));
   }
   session.mode = mode;
   saveAuthMode(mode);

@@ -104,6 +104,17 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
 
     const connected = (page: Page) => page.waitForSelector(".status[data-state=connected]");
 
+    /** Whether the welcome card's error shows in the page's error colour (--bad), not its grey. */
+    const inErrorColour = (page: Page) =>
+      page.$eval(".welcome .field-error", (el) => {
+        const probe = document.createElement("span");
+        probe.style.color = "var(--bad)";
+        document.body.append(probe);
+        const bad = getComputedStyle(probe).color;
+        probe.remove();
+        return getComputedStyle(el).color === bad;
+      });
+
     /** [seq, author, text] of every message row, top to bottom. */
     const rows = (page: Page) =>
       page.$$eval("[data-seq]", (els) =>
@@ -170,12 +181,33 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(await page.textContent(".welcome .field-error")).toBe(
         'The name "alice" is in use by someone else. Pick another name.',
       );
+      expect(await inErrorColour(page)).toBe(true);
       expect(await page.inputValue("#display-name")).toBe("alice");
       await logIn(page, "carl");
       await connected(page);
       expect(await page.textContent("#identity .name")).toBe("carl");
       await page.context().close();
     });
+
+    it("says the server cannot be reached when a login finds no network, and logs in once it is back", async () => {
+      const page = await newPerson();
+      await page.context().setOffline(true);
+      await logIn(page, "fay");
+      await page.waitForFunction(
+        () => document.querySelector(".welcome .field-error")?.textContent !== "",
+        undefined,
+        { timeout: 45_000 },
+      );
+      expect(await page.textContent(".welcome .field-error")).toBe(
+        "Could not reach the server: it may be down or restarting. Try again in a moment.",
+      );
+      expect(await inErrorColour(page)).toBe(true);
+      await page.context().setOffline(false);
+      await logIn(page, "fay");
+      await connected(page);
+      expect(await page.textContent("#identity .name")).toBe("fay");
+      await page.context().close();
+    }, 60_000);
 
     it("renews the token before it expires: past the first token's expiry chat goes on, on the same subscription", async () => {
       await alice.evaluate(() => {

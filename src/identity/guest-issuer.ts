@@ -19,6 +19,8 @@ export interface GuestIssuerOptions {
   ttlS: number;
   /** How long a name stays held for its key after its last use, in ms. */
   holdMs: number;
+  /** How long past its exp the verifier still takes a token (the clock skew), in seconds. */
+  clockSkewS: number;
   /** The store's guest names (shared by every node on a shared store). */
   names: GuestNames;
   /** Whether a live member (a subscriber) uses a name. */
@@ -63,6 +65,9 @@ export class GuestIssuer {
     }
     const nowMs = this.now();
     const expiresAtMs = nowMs + this.options.ttlS * 1000;
+    // The name is held while its token is still taken, exp plus the clock skew:
+    // released at exp, a second guest could hold it while the first still posts as it.
+    const usableUntilMs = expiresAtMs + this.options.clockSkewS * 1000;
     const freshKey = randomBytes(32).toString("base64url");
     const outcome = await this.options.names.claim({
       name,
@@ -71,7 +76,7 @@ export class GuestIssuer {
       inUse: this.options.isLiveMember(name),
       freshKeyHash: hashKey(freshKey),
       nowMs,
-      tokenUntilMs: expiresAtMs,
+      tokenUntilMs: usableUntilMs,
       holdMs: this.options.holdMs,
     });
     if (outcome === "held") {

@@ -64,6 +64,7 @@ export async function openAuth(config: AuthConfig, deps: AuthDeps): Promise<Auth
           secret,
           ttlS: config.guestTokenTtlS,
           holdMs: Math.round(config.guestNameHoldDays * 86_400_000),
+          clockSkewS: config.clockSkewS,
           names: deps.guestNames,
           isLiveMember: deps.isLiveMember,
         })

@@ -7,7 +7,7 @@ export interface GuestNameRecord {
   keyHash: string;
   /** The last Login that showed the key or a live token, ms since the epoch. */
   lastUsedMs: number;
-  /** When the newest token issued for the name expires, ms since the epoch. */
+  /** Until when the newest token issued for the name is taken (its exp plus the clock skew), ms since the epoch. */
   tokenUntilMs: number;
 }
 
@@ -25,7 +25,7 @@ export interface GuestNameClaim {
   freshKeyHash: string;
   /** The time of the call, ms since the epoch. */
   nowMs: number;
-  /** When the token this call is given expires: the name is held at least until then. */
+  /** Until when the token this call is given is taken (exp plus the clock skew): the name is held at least until then. */
   tokenUntilMs: number;
   /** How long after its last use a name stays held for its key. */
   holdMs: number;

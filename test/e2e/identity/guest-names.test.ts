@@ -6,11 +6,12 @@ import { fileURLToPath } from "node:url";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { createParleyClient } from "../../../src/client/index.js";
+import { AUTH_DEFAULTS } from "../../../src/identity/auth-config.js";
 import { freePort } from "../../helpers/free-port.js";
 import { redisTestsCanRun, startRedis } from "../../helpers/redis-server.js";
 import { runCli } from "../../helpers/run-cli.js";
 import { type SpawnedServer, spawnServer } from "../../helpers/spawn-server.js";
-import { chatClient } from "../../helpers/test-server.js";
+import { chatClient, startTestServer } from "../../helpers/test-server.js";
 
 // Issue 19 points 1 and 2: tokens outlive restarts, and a guest keeps their
 // name (by the key Login answers) across reruns and restarts, while nobody
@@ -166,15 +167,34 @@ describe("a guest keeps their name by its key", () => {
     expect([back.subject, back.guestKey]).toEqual(["ann", ann.guestKey]);
   });
 
-  it("frees the name once unused for --guest-name-hold-days and its tokens expired; the old key then gets nothing", async () => {
-    // 0.0001 days is 8.64 s, a little less than the 10 s token.
-    const flags = ["--store", "memory:", "--guest-name-hold-days", "0.0001"];
-    const server = await guestServer(await freePort(), [...flags, "--guest-token-ttl-s", "10"]);
+  it("frees the name once unused for --guest-name-hold-days and its token no longer taken (exp plus the clock skew); the old key and token then get nothing", async () => {
+    // 0.0001 days is 8.64 s, less than the 10 s token; the clock skew (30 s by default) is 2 s here.
+    const server = await startTestServer({
+      auth: {
+        ...AUTH_DEFAULTS,
+        guestTokenTtlS: 10,
+        guestNameHoldDays: 0.0001,
+        clockSkewS: 2,
+      },
+    });
+    onTestFinished(() => server.stop());
     const rpc = chatClient(server.url, "connect-h1");
     const ann = await rpc.login({ name: "ann" });
-    await new Promise((resolve) => setTimeout(resolve, 9_000));
+    const asAnn = { headers: { authorization: `Bearer ${ann.token}` } };
+    const at = async (ms: number) => {
+      const wait = Number(ann.expiresAt?.seconds) * 1000 - 10_000 + ms - Date.now();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+    };
+    await at(9_000);
     expect((await failure(rpc.login({ name: "ann" }))).code).toBe(Code.AlreadyExists);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Past exp but within the skew: her token is still taken, so the name is still hers.
+    await at(11_000);
+    expect((await rpc.send({ room: "r", text: "still me" }, asAnn)).message?.author).toBe("ann");
+    expect((await failure(rpc.login({ name: "ann" }))).code).toBe(Code.AlreadyExists);
+    await at(12_500);
+    expect((await failure(rpc.send({ room: "r", text: "late" }, asAnn))).code).toBe(
+      Code.Unauthenticated,
+    );
     const other = await rpc.login({ name: "ann" });
     expect(other.subject).toBe("ann");
     expect(other.guestKey).not.toBe(ann.guestKey);

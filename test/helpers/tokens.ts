@@ -33,9 +33,10 @@ export function secretFile(secret: string): string {
   return file;
 }
 
-/** Sign an HS256 token with `secret`. */
-export function hsToken(secret: string, claims: TestClaims): Promise<string> {
-  return build(claims).setProtectedHeader({ alg: "HS256" }).sign(Buffer.from(secret, "utf8"));
+/** Sign an HS256 token with `secret` (text: its UTF-8 bytes). */
+export function hsToken(secret: string | Uint8Array, claims: TestClaims): Promise<string> {
+  const key = typeof secret === "string" ? Buffer.from(secret, "utf8") : secret;
+  return build(claims).setProtectedHeader({ alg: "HS256" }).sign(key);
 }
 
 function build(claims: TestClaims): SignJWT {

@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { AUTH_DEFAULTS, type AuthConfig } from "../../../src/identity/auth-config.js";
 import type { ParleyServer } from "../../../src/server/parley-server.js";
 import { retryDelayMs } from "../../../src/wire/retry-info.js";
@@ -85,6 +88,33 @@ describe("per-user limits", () => {
     const members = await client.listMembers({ room: "r" }, { headers });
     expect(members.members.map((m) => m.author)).toEqual(["ann", "ann", "bob"]);
     stop.abort();
+  });
+});
+
+describe("--auth-secret-file", () => {
+  it("takes a raw key's bytes exactly, a last 0x0a included, and refuses a token signed with other bytes", async () => {
+    // Not UTF-8 (0xff never is), and ending in what a text file's newline would be.
+    const key = new Uint8Array(48).map((_, i) => (i * 37 + 11) % 256);
+    key[0] = 0xff;
+    key[47] = 0x0a;
+    const file = join(mkdtempSync(join(tmpdir(), "parley-raw-key-")), "key.bin");
+    writeFileSync(file, key, { mode: 0o600 });
+    onTestFinished(() => rmSync(dirname(file), { recursive: true, force: true }));
+    const s = await start({ secretFile: file });
+    const client = chatClient(s.url);
+    const sendWith = async (secret: Uint8Array) => {
+      const token = await hsToken(secret, { sub: "ann" });
+      return client.send(
+        { room: "r", text: "hi" },
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+    };
+    expect((await sendWith(key)).message?.seq).toBe(1n);
+    const refused = await caught(sendWith(key.subarray(0, 47)));
+    expect([refused?.code, refused?.rawMessage]).toEqual([
+      Code.Unauthenticated,
+      "token rejected: its signature does not verify with this server's keys",
+    ]);
   });
 });
 

@@ -63,8 +63,13 @@ export function authPolicy(
         return;
       }
       if (token === undefined) {
+        // EventSource cannot set headers: over SSE the way is the query.
+        const how =
+          call.protocol === "sse"
+            ? `add ?token=<token> to the URL, or send "authorization: Bearer <token>"`
+            : `send "authorization: Bearer <token>"`;
         throw new ConnectError(
-          `${call.method.name} needs a token: send "authorization: Bearer <token>" (a guest gets one from Login, or \`parley login\`)`,
+          `${call.method.name} needs a token: ${how} (a guest gets one from Login, or \`parley login\`)`,
           Code.Unauthenticated,
         );
       }

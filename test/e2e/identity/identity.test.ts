@@ -190,3 +190,28 @@ describe("the refusal matrix: every path, every bad token and overreach", () => 
     );
   });
 });
+
+describe("the advice of a call without a token", () => {
+  it("tells SSE, whose EventSource cannot set headers, to put the token in the query", async () => {
+    const sse = await fetch(`${server.url}/rooms/open-room/events?since=0`);
+    const body = await sse.text();
+    expect([sse.status, JSON.parse(body)]).toEqual([
+      401,
+      {
+        code: "unauthenticated",
+        message:
+          'Subscribe needs a token: add ?token=<token> to the URL, or send "authorization: Bearer <token>" (a guest gets one from Login, or `parley login`)',
+      },
+    ]);
+    const unary = await chatClient(server.url)
+      .history({ room: "open-room" })
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect([unary?.code, unary?.rawMessage]).toEqual([
+      Code.Unauthenticated,
+      'History needs a token: send "authorization: Bearer <token>" (a guest gets one from Login, or `parley login`)',
+    ]);
+  });
+});

@@ -7,6 +7,7 @@ import {
 } from "../../gen/chat/v1/chat_pb.js";
 import type { UnaryCore } from "../calls/method-core.js";
 import type { Gate } from "../identity/gate.js";
+import { allowsRoom, type Identity, identityOf } from "../identity/identity.js";
 import { isConversationId } from "../limits.js";
 import type { MessageLog } from "../store/message-log.js";
 import { callerOf, myRoom, roomTail } from "./people-common.js";
@@ -14,7 +15,8 @@ import { callerOf, myRoom, roomTail } from "./people-common.js";
 /**
  * ListMyRooms: the caller's memberships, ascending by room, each with where
  * its room stands (read in parallel) and, for a conversation, its
- * participants.
+ * participants. A token with a `rooms` claim sees only the memberships it
+ * may touch, as its Feed's ready does: a room outside it is private to it.
  */
 export function listMyRoomsCore(
   log: MessageLog,
@@ -25,7 +27,10 @@ export function listMyRoomsCore(
     method: ChatService.method.listMyRooms,
     async run(_req, scope) {
       const user = callerOf(scope.call);
-      const memberships = await log.people.memberships(user);
+      const identity = identityOf(scope.call) as Identity;
+      const memberships = (await log.people.memberships(user)).filter((m) =>
+        allowsRoom(identity, m.room),
+      );
       const rooms = await Promise.all(
         memberships.map(async (m) => {
           const [tail, participants] = await Promise.all([

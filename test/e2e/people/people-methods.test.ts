@@ -135,6 +135,34 @@ describe("JoinRoom, LeaveRoom and ListMyRooms", () => {
     ]);
     expect((await client().listMyRooms({}, reader)).rooms).toEqual([]);
   });
+
+  it("a token with a rooms claim lists only the memberships it may touch, as its Feed's ready does", async () => {
+    const whole = await as("tess");
+    for (const room of ["team-a", "secret-room", "team-b"]) {
+      await client().joinRoom({ room }, whole);
+    }
+    const dm = (await client().openConversation({ participants: ["uma"] }, whole)).conversation
+      ?.room;
+    expect((await myRooms("tess")).map(([room]) => room)).toEqual(
+      [dm, "secret-room", "team-a", "team-b"].sort(),
+    );
+    const narrow = {
+      headers: {
+        authorization: `Bearer ${await hsToken(SECRET, { sub: "tess", rooms: ["team-*"] })}`,
+      },
+    };
+    const listed = await client().listMyRooms({}, narrow);
+    expect(listed.rooms.map((r) => r.room)).toEqual(["team-a", "team-b"]);
+    const feed = client().feed({}, narrow);
+    for await (const response of feed) {
+      const ready = response.events.find((e) => e.event.case === "ready")?.event;
+      expect(ready?.case === "ready" ? ready.value.rooms.map((r) => r.room) : []).toEqual([
+        "team-a",
+        "team-b",
+      ]);
+      break;
+    }
+  });
 });
 
 describe("MarkRead", () => {

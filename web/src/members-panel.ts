@@ -68,9 +68,10 @@ export class MembersPanel {
   private messageButton(name: string): HTMLElement | null {
     const onMessage = this.onMessage;
     if (onMessage === undefined) return null;
+    // An icon, not the word: in a 220 px column the word left a name 6 letters.
     const button = h("button", {
       class: "message-button",
-      text: "message",
+      text: "✉",
       attrs: { type: "button", title: `Message ${name}`, "aria-label": `Message ${name}` },
     });
     button.addEventListener("click", () => onMessage(name));
@@ -94,7 +95,7 @@ export class MembersPanel {
           "li",
           { class: "member", attrs: { "data-name": name } },
           avatar(name, true),
-          h("span", { class: "name", text: name }),
+          h("span", { class: "name", text: name, attrs: { title: name } }),
           name === this.me ? h("span", { class: "you", text: "(you)" }) : null,
           h("span", { class: "dot", attrs: { title: "online" } }),
           name === this.me ? null : this.messageButton(name),

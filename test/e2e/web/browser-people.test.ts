@@ -265,5 +265,25 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(await tabB.title()).toBe("bo — Parley");
       expect(await badges(tabB)).toEqual([]);
     }, 60_000);
+
+    it("shows a long name in the members panel at a readable width, whole on hover, beside a square avatar", async () => {
+      const name = "maximilian-of-the-long-names";
+      const max = await openChatPage(rig.browser, rig.server.url, "long-names", name);
+      const kit = await openChatPage(rig.browser, rig.server.url, "long-names", "kit");
+      const row = kit.page.locator(`.member[data-name="${name}"]`);
+      await row.waitFor();
+      const box = async (selector: string) => {
+        const b = await row.locator(selector).boundingBox();
+        return b === null ? undefined : [Math.round(b.width), Math.round(b.height)];
+      };
+      expect(await box(".avatar")).toEqual([24, 24]);
+      expect(await row.locator(".name").getAttribute("title")).toBe(name);
+      // 220 px of column: the word "message" beside it left about 50 px (6 letters).
+      expect((await box(".name"))?.[0]).toBeGreaterThanOrEqual(90);
+      expect(await row.locator(".message-button").getAttribute("aria-label")).toBe(
+        `Message ${name}`,
+      );
+      for (const page of [max, kit]) await page.page.context().close();
+    });
   },
 );

@@ -133,13 +133,23 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
     it("survives a server restart while a third client sends: every message once, in order, no reload; EventSource resumes by Last-Event-ID", async () => {
       for (const page of [alice, bob]) {
         await page.evaluate(() => {
-          const w = window as unknown as { sameDocument: boolean; states: string[] };
+          const w = window as unknown as {
+            sameDocument: boolean;
+            states: string[];
+            labels: string[];
+          };
           w.sameDocument = true;
           w.states = [];
+          w.labels = [];
           const status = document.querySelector(".status") as HTMLElement;
-          new MutationObserver(() => w.states.push(status.dataset.state ?? "")).observe(status, {
-            attributes: true,
-          });
+          new MutationObserver(() => {
+            w.states.push(status.dataset.state ?? "");
+            // Whether the state's words show, not only its dot.
+            const label = status.querySelector(".label");
+            w.labels.push(
+              `${status.dataset.state} ${label ? getComputedStyle(label).display : "-"}`,
+            );
+          }).observe(status, { attributes: true });
         });
       }
       // A plain EventSource in bob's page: no ?since, so only Last-Event-ID can resume it.
@@ -198,6 +208,18 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
         expect(seen.sameDocument).toBe(true);
         expect(seen.states.some((s) => s !== "connected")).toBe(true);
         expect(seen.states.at(-1)).toBe("connected");
+        // At phone width (bob) the dot alone says connected; any other state is said in words.
+        const labels: string[] = await page.evaluate(
+          () => (window as unknown as { labels: string[] }).labels,
+        );
+        const phone = page === bob;
+        expect(labels.filter((l) => !l.startsWith("connected ")).length).toBeGreaterThan(0);
+        for (const l of labels) {
+          const connected = l.startsWith("connected ");
+          expect(l, `${phone ? "phone" : "desktop"}: ${l}`).toMatch(
+            phone && connected ? / none$/ : / (?!none$)\S+$/,
+          );
+        }
       }
 
       const sse = await bob.evaluate(

@@ -61,7 +61,7 @@ export function openConversationCore(
           LIMITS.membershipsMax,
         )
         .catch((error: unknown) => {
-          throw membershipRefusal(error);
+          throw membershipRefusal(error, named, user);
         });
       gate.conversations.remember(outcome.conversation);
       const mine =

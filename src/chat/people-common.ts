@@ -66,11 +66,23 @@ export function myRoom(
   });
 }
 
-/** The store's membership limit as the refusal the People methods answer. */
-export function membershipRefusal(error: unknown): unknown {
+/**
+ * The store's membership limit as the refusal the People methods answer:
+ * the caller's own (`caller`), or that of a participant a new conversation
+ * would add (`participants`, its index among them).
+ */
+export function membershipRefusal(
+  error: unknown,
+  participants: readonly string[] = [],
+  caller = "",
+): unknown {
   if (!(error instanceof MembershipLimitError)) return error;
-  return new ConnectError(
-    `memberships: "${error.user}" is a member of ${error.maxRooms} rooms and conversations, the most one user may have; leave one (LeaveRoom) first`,
-    Code.ResourceExhausted,
-  );
+  const at = participants.indexOf(error.user);
+  const full = `"${error.user}" is a member of ${error.maxRooms} rooms and conversations, the most one user may have`;
+  return error.user === caller || at < 0
+    ? new ConnectError(`memberships: ${full}; leave one (LeaveRoom) first`, Code.ResourceExhausted)
+    : new ConnectError(
+        `participants[${at}]: ${full}, so a new conversation cannot add them`,
+        Code.ResourceExhausted,
+      );
 }

@@ -77,6 +77,12 @@ export class MemoryPeople implements PeopleStore {
     }
     const joined: ConversationOutcome["joined"] = [];
     if (stored === undefined) {
+      for (const user of conversation.participants) {
+        const rooms = this.roomsOf(user);
+        if (!rooms.has(conversation.id) && rooms.size >= maxRooms) {
+          throw new MembershipLimitError(user, maxRooms);
+        }
+      }
       const copy = { ...conversation, participants: [...conversation.participants] };
       this.conversations.set(copy.id, copy);
       for (const user of copy.participants) {

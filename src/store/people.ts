@@ -81,12 +81,13 @@ export interface PeopleStore {
   ): Promise<{ readSeq: number; changed: boolean } | undefined>;
   /**
    * Open a conversation: store it unless one with its id exists. A new one
-   * makes every participant a member (joinedSeq 0; the opener's membership
-   * limit is checked, the others' are not: being added is not joining). An
-   * existing one is left as it is, and makes `opener` a member again if it
-   * is not (joinedSeq `openerJoinedSeq`, the room's last seq). Throws
-   * MembershipLimitError, changing nothing, when the opener would pass
-   * `maxRooms`. Answers the stored conversation and the memberships begun.
+   * makes every participant a member (joinedSeq 0). An existing one is left
+   * as it is, and makes `opener` a member again if it is not (joinedSeq
+   * `openerJoinedSeq`, the room's last seq). Throws MembershipLimitError,
+   * changing nothing, when the opener, or for a new conversation any
+   * participant it would add, would pass `maxRooms`: otherwise others could
+   * add a user to conversations without bound. Answers the stored
+   * conversation and the memberships begun.
    */
   openConversation(
     conversation: Conversation,

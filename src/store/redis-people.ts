@@ -143,6 +143,7 @@ export class RedisPeople implements PeopleStore {
       return { conversation: found.conversation, created: false, joined };
     }
     // New, or its opening never finished: every participant joins at 0.
+    if (found === undefined) await this.checkRoomFor(conversation, opener, maxRooms);
     const joined: ConversationOutcome["joined"] = [];
     const first = await this.tryJoin(opener, conversation.id, 0, maxRooms);
     if (first.created) joined.push({ user: opener, membership: first.membership });
@@ -205,6 +206,37 @@ export class RedisPeople implements PeopleStore {
       });
     }
     return this.subscribed;
+  }
+
+  /**
+   * Throw MembershipLimitError for the first participant besides the opener
+   * that is not a member and already has `maxRooms` memberships, before the
+   * conversation is written (the opener's own join checks the opener). A
+   * check, then the writes: a join elsewhere in between may take the last
+   * place, so on Redis the limit can be passed by the joins that race it.
+   */
+  private async checkRoomFor(
+    conversation: Conversation,
+    opener: string,
+    maxRooms: number,
+  ): Promise<void> {
+    const others = conversation.participants.filter((user) => user !== opener);
+    const batch = this.client.multi();
+    for (const user of others)
+      batch.hexists(peopleKey(user), conversation.id).hlen(peopleKey(user));
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await batch.exec();
+      const failed = replies?.find(([error]) => error !== null)?.[0];
+      if (failed) throw failed;
+    } catch (error) {
+      throw redisCallError(error, this.where, `count the memberships of ${others.join(", ")}`);
+    }
+    others.forEach((user, i) => {
+      const member = Number(replies?.[2 * i]?.[1]) === 1;
+      const count = Number(replies?.[2 * i + 1]?.[1]);
+      if (!member && count >= maxRooms) throw new MembershipLimitError(user, maxRooms);
+    });
   }
 
   private async tryJoin(

@@ -130,6 +130,11 @@ export class SqlitePeople implements PeopleStore {
       if (!openerIn) this.checkLimit(opener, maxRooms);
       const joined: ConversationOutcome["joined"] = [];
       if (row === undefined) {
+        for (const user of conversation.participants) {
+          if (this.stmt.one.get(user, conversation.id) === undefined) {
+            this.checkLimit(user, maxRooms);
+          }
+        }
         const stored: Conversation = {
           id: conversation.id,
           participants: [...conversation.participants],

@@ -2052,8 +2052,9 @@ export const ChatService: GenService<{
    * names only the caller, holds a name that breaks the author limits
    * (participants[i]), or has more than the server's cap of participants
    * (16 by default, `--conversation-max-participants`, the caller
-   * included); RESOURCE_EXHAUSTED past the membership limit or the caller's
-   * join rate. Nothing is stored on any error.
+   * included); RESOURCE_EXHAUSTED past the membership limit (the caller's,
+   * or for a new conversation any participant's, naming participants[i])
+   * or the caller's join rate. Nothing is stored on any error.
    *
    * @generated from rpc chat.v1.ChatService.OpenConversation
    */

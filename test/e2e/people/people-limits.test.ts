@@ -29,7 +29,7 @@ async function start(overrides: Partial<AuthConfig> = {}) {
 const as = (sub: string) => tokenFor(SECRET, sub);
 
 describe("the membership limit", () => {
-  it("refuses the 1001st JoinRoom and OpenConversation; a post to a new room is stored without the membership", async () => {
+  it("refuses the 1001st JoinRoom and OpenConversation, and being added to a new conversation past it; a post to a new room is stored without the membership", async () => {
     const client = await start({
       limits: { ...AUTH_DEFAULTS.limits, sends: { perSecond: 1000, burst: 1000 } },
     });
@@ -50,9 +50,18 @@ describe("the membership limit", () => {
     // A room already joined is still fine: nothing changes.
     expect((await client.joinRoom({ room: "r0000" }, ann)).alreadyMember).toBe(true);
 
-    // Nothing of the refusals was stored: no conversation, for bob either.
+    // Nor may others add her to a new conversation: the limit is hers, whoever asks.
+    expect(
+      await refusal(client.openConversation({ participants: ["cy", " ann "] }, await as("bob"))),
+    ).toEqual([
+      "ResourceExhausted",
+      'participants[1]: "ann" is a member of 1000 rooms and conversations, the most one user may have, so a new conversation cannot add them',
+    ]);
+
+    // Nothing of the refusals was stored: no conversation, for bob or cy either.
     const dm = conversationId(["ann", "bob"]);
     expect((await client.listMyRooms({}, await as("bob"))).rooms).toEqual([]);
+    expect((await client.listMyRooms({}, await as("cy"))).rooms).toEqual([]);
     expect(await refusal(client.history({ room: dm }, await as("bob")))).toEqual([
       "NotFound",
       `conversation ${dm} not found`,

@@ -270,7 +270,7 @@ export function describePeople(
       expect(await people.conversation(c.id)).toEqual(c);
     });
 
-    it("refuses an opener at the limit, changing nothing, for a new or an existing conversation", async () => {
+    it("refuses an opener at the limit, or a new conversation's participant at it, changing nothing", async () => {
       const people = await store();
       const r1 = (await people.join("ann", "r1", 0, BIG)).membership;
       const r2 = (await people.join("ann", "r2", 0, BIG)).membership;
@@ -282,23 +282,32 @@ export function describePeople(
       expect(await people.memberships("ann")).toEqual([r1, r2]);
       expect(await people.memberships("bo")).toEqual([]);
 
-      // Bo opens it; being added is not joining, so Ann's limit does not apply.
+      // Nor may Bo add her: she would pass the limit all the same. Nothing changes.
+      const added = await failure(people.openConversation(c, "bo", 0, 2));
+      expect(added).toBeInstanceOf(MembershipLimitError);
+      expect(added).toMatchObject({ user: "ann", maxRooms: 2 });
+      expect(await people.conversation(c.id)).toBeUndefined();
+      expect(await people.memberships("ann")).toEqual([r1, r2]);
+      expect(await people.memberships("bo")).toEqual([]);
+
+      // With a place free, Bo opens it and she is in.
+      expect(await people.leave("ann", "r2")).toBe(true);
       const opened = await people.openConversation(c, "bo", 0, 2);
       expect(opened.joined.map((j) => j.user)).toEqual(["ann", "bo"]);
-      const annIn = await people.memberships("ann");
-      expect(annIn).toHaveLength(3);
-      // A member at (past) the limit may open it again: nothing to begin.
+      expect(await people.memberships("ann")).toHaveLength(2);
+      // A member at the limit may open it again: nothing to begin.
       expect(await people.openConversation(c, "ann", 5, 2)).toEqual({
         conversation: c,
         created: false,
         joined: [],
       });
-      // Once Ann left, opening it again would pass the limit.
+      // Once Ann left it and took another room, opening it again would pass the limit.
       expect(await people.leave("ann", c.id)).toBe(true);
+      const r3 = (await people.join("ann", "r3", 0, BIG)).membership;
       expect(await failure(people.openConversation(c, "ann", 5, 2))).toBeInstanceOf(
         MembershipLimitError,
       );
-      expect(await people.memberships("ann")).toEqual([r1, r2]);
+      expect(await people.memberships("ann")).toEqual([r1, r3]);
       expect(await people.conversation(c.id)).toEqual(c);
     });
 

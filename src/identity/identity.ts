@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallInfo } from "../calls/call-info.js";
+import { checkAuthor } from "../limits.js";
 
 /** What a token allows, by scope. */
 export const SCOPES = { read: "chat:read", write: "chat:write" } as const;
@@ -66,15 +67,20 @@ export function checkScope(identity: Identity, access: Access): void {
 
 /**
  * The author a request may use: the token's subject. An empty author takes
- * it; any other is PERMISSION_DENIED naming the field. Without identity
+ * it; a malformed one is INVALID_ARGUMENT, as without identity, and any
+ * other PERMISSION_DENIED, each naming the field. Without identity
  * checks (`--auth off`) the requested author stands.
  */
 export function authorFor(call: CallInfo, field: string, requested: string): string {
   const identity = identityOf(call);
   if (identity === undefined) return requested;
-  if (requested === "" || requested.trim() === identity.subject) return identity.subject;
+  const author = requested.trim();
+  if (requested === "" || author === identity.subject) return identity.subject;
+  // A malformed author is bad input whoever sends it, as without identity.
+  const problem = checkAuthor(author);
+  if (problem !== undefined) throw new ConnectError(`${field}: ${problem}`, Code.InvalidArgument);
   throw new ConnectError(
-    `${field}: "${requested.trim()}" is not the token's subject "${identity.subject}"; leave it empty or use the subject`,
+    `${field}: "${author}" is not the token's subject "${identity.subject}"; leave it empty or use the subject`,
     Code.PermissionDenied,
   );
 }

@@ -96,6 +96,12 @@ const CASES: Record<string, Case> = {
     author: "bob",
     expected: Code.PermissionDenied,
   },
+  // Bad input before anything else, as without identity: not a question of who may.
+  "malformed author": {
+    token: () => issuer.sign(ann()),
+    author: "x".repeat(33),
+    expected: Code.InvalidArgument,
+  },
   "private room without the claim": {
     token: () => issuer.sign(ann({ rooms: ["team-*"] })),
     room: "open-room",

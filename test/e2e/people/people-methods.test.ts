@@ -191,13 +191,15 @@ describe("MarkRead", () => {
     expect(await myRooms("mo")).toEqual([["mr-room", 5, 5, 0]]);
   });
 
-  it("refuses a caller that is not a member with FAILED_PRECONDITION, storing nothing", async () => {
+  it("refuses a caller that is not a member with FAILED_PRECONDITION, whatever the seq, storing nothing", async () => {
     await client().send({ room: "mr-other", text: "x" }, await as("bob"));
     const nm = await as("nonmember");
-    expect(await refusal(client().markRead({ room: "mr-other", seq: 1n }, nm))).toEqual([
-      "FailedPrecondition",
-      '"nonmember" is not a member of room mr-other: JoinRoom (or a post there) first',
-    ]);
+    for (const seq of [1n, 9n]) {
+      expect(await refusal(client().markRead({ room: "mr-other", seq }, nm))).toEqual([
+        "FailedPrecondition",
+        '"nonmember" is not a member of room mr-other: JoinRoom (or a post there) first',
+      ]);
+    }
     expect(await myRooms("nonmember")).toEqual([]);
   });
 });

@@ -62,6 +62,8 @@ export class RoomView {
   /** "X left" notices waiting out LEAVE_QUIET_MS, by name. */
   private readonly leaving = new Map<string, ReturnType<typeof setTimeout>>();
   private everLive = false;
+  /** The stream was live and is lost: "Connection lost" was said, "Reconnected." not yet. */
+  private lost = false;
   /** The feed posts go to; undefined while one opens (posts made meanwhile wait for it). */
   private feed: RoomFeed | undefined;
   /**
@@ -206,7 +208,10 @@ export class RoomView {
   private onStatus(status: SubscriptionStatus): void {
     this.deps.onStatus(status);
     if (status.state !== "live" && !this.stop.signal.aborted) this.deps.onMembers("joining");
-    if (status.state === "retrying" && this.everLive && status.attempt === 0) {
+    // Once per loss: a stream that reopens and drops again before its ready
+    // (a server still restarting) starts its attempts afresh, but is the same loss.
+    if (status.state === "retrying" && this.everLive && !this.lost) {
+      this.lost = true;
       this.rejoining = new Set(this.deps.members.authors());
       this.list.notice("Connection lost. Reconnecting…", "warn");
     }
@@ -219,6 +224,7 @@ export class RoomView {
       case "ready": {
         if (this.everLive) this.list.notice("Reconnected.");
         this.everLive = true;
+        this.lost = false;
         this.typing.clear();
         this.deps.members.reset(e.value.members, e.value.memberId);
         this.rejoinQuietUntil = Date.now() + REJOIN_QUIET_MS;

@@ -208,6 +208,12 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
         expect(seen.sameDocument).toBe(true);
         expect(seen.states.some((s) => s !== "connected")).toBe(true);
         expect(seen.states.at(-1)).toBe("connected");
+        // One restart is one loss: said once, and its end once.
+        const notices = await page.$$eval(".notice", (els) => els.map((el) => el.textContent));
+        expect([
+          notices.filter((n) => n === "Connection lost. Reconnecting…").length,
+          notices.filter((n) => n === "Reconnected.").length,
+        ]).toEqual([1, 1]);
         // At phone width (bob) the dot alone says connected; any other state is said in words.
         const labels: string[] = await page.evaluate(
           () => (window as unknown as { labels: string[] }).labels,

@@ -386,6 +386,10 @@ function closeDrawers(): void {
 byId("rooms-toggle").addEventListener("click", () => toggleDrawer("rooms"));
 byId("members-toggle").addEventListener("click", () => toggleDrawer("members"));
 scrim.addEventListener("click", closeDrawers);
+// Escape closes an open drawer, as it closes any panel laid over the page.
+addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && !scrim.hidden) closeDrawers();
+});
 identity.addEventListener("click", () => {
   if (session.mode === "jwt") askToken();
   else if (session.mode !== undefined) askName(me);

@@ -366,6 +366,27 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       }
     });
 
+    it("opens the drawers on a phone and closes them with Escape", async () => {
+      const drawn = () =>
+        bob.evaluate(() => ({
+          open: ["show-rooms", "show-members"].filter((c) =>
+            document.querySelector(".app")?.classList.contains(c),
+          ),
+          expanded: ["rooms-toggle", "members-toggle"].map((id) =>
+            document.getElementById(id)?.getAttribute("aria-expanded"),
+          ),
+        }));
+      for (const which of ["rooms", "members"]) {
+        await bob.click(`#${which}-toggle`);
+        expect(await drawn()).toEqual({
+          open: [`show-${which}`],
+          expanded: which === "rooms" ? ["true", "false"] : ["false", "true"],
+        });
+        await bob.keyboard.press("Escape");
+        expect(await drawn()).toEqual({ open: [], expanded: ["false", "false"] });
+      }
+    });
+
     it("tells alice when bob closes his tab, and lists him no more", async () => {
       await bob.context().close();
       await alice.waitForSelector(".notice:text-is('bob left')");

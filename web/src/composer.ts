@@ -6,6 +6,9 @@ import { PasteOffer } from "./paste-offer.js";
 /** Refresh "typing" at most this often while keys keep coming (the server coalesces to 1 s too). */
 const TYPING_REFRESH_MS = 1000;
 
+/** Unsent text by room, for the page's life: leaving a room and coming back keeps what was typed. */
+const drafts = new Map<string, string>();
+
 /** What the composer asks of the room. */
 export interface ComposerActions {
   send(text: string): void;
@@ -19,7 +22,8 @@ export interface ComposerActions {
  * The send box: Enter sends, Shift+Enter starts a new line, a live counter
  * against the text limit (src/limits.ts, counted as the server counts: code
  * points after trimming), and typing signals throttled to one a second. A
- * paste of several lines offers to send them as one message each.
+ * paste of several lines offers to send them as one message each. What is
+ * typed and not sent waits in `drafts` for the room's next composer.
  */
 export class Composer {
   readonly el: HTMLFormElement;
@@ -28,10 +32,14 @@ export class Composer {
   private readonly button: HTMLButtonElement;
   private typingSentAt = 0;
 
-  /** `label`: the room as people read it ("#lobby", or a conversation's other people). */
+  /**
+   * `label`: the room as people read it ("#lobby", or a conversation's other
+   * people); `room`: whose draft this box keeps.
+   */
   constructor(
     label: string,
     private readonly actions: ComposerActions,
+    private readonly room: string,
   ) {
     this.input = h("textarea", {
       attrs: { rows: "1", placeholder: `Message ${label}`, "aria-label": `Message ${label}` },
@@ -64,7 +72,10 @@ export class Composer {
       e.preventDefault();
       this.submit();
     });
+    this.input.value = drafts.get(room) ?? "";
     this.update();
+    // A draft's height is measured once the box is on the page.
+    if (this.input.value !== "") requestAnimationFrame(() => this.update());
   }
 
   focus(): void {
@@ -84,6 +95,7 @@ export class Composer {
     if (textProblem(this.input.value) !== undefined) return;
     this.actions.send(this.input.value.trim());
     this.input.value = "";
+    drafts.delete(this.room);
     // The stored message itself ends our typing for everyone (see SetTyping).
     this.typingSentAt = 0;
     this.update();
@@ -91,6 +103,8 @@ export class Composer {
 
   private onInput(): void {
     this.update();
+    if (this.input.value === "") drafts.delete(this.room);
+    else drafts.set(this.room, this.input.value);
     const empty = this.input.value.trim() === "";
     if (empty && this.typingSentAt > 0) {
       this.typingSentAt = 0;

@@ -81,15 +81,19 @@ export class RoomView {
       deps.link.api.rpc.history({ room, beforeSeq: BigInt(beforeSeq), limit: PAGE }),
     );
     this.typing = new TypingIndicator(deps.me);
-    this.composer = new Composer(deps.label, {
-      send: (text) => this.send(text, newClientMessageId()),
-      sendLines: (lines) => void this.sendLines(lines),
-      typing: (typing) => {
-        deps.link.api.rpc
-          .setTyping({ room, author: deps.me, stopped: !typing })
-          .catch(() => undefined); // typing is best effort: never worth an error
+    this.composer = new Composer(
+      deps.label,
+      {
+        send: (text) => this.send(text, newClientMessageId()),
+        sendLines: (lines) => void this.sendLines(lines),
+        typing: (typing) => {
+          deps.link.api.rpc
+            .setTyping({ room, author: deps.me, stopped: !typing })
+            .catch(() => undefined); // typing is best effort: never worth an error
+        },
       },
-    });
+      room,
+    );
     this.el = h("div", { class: "room-view" }, this.list.el, this.typing.el, this.composer.el);
     this.el.style.display = "contents";
     void this.run();

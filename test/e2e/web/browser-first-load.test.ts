@@ -172,6 +172,30 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await page.fill(".composer textarea", "");
     });
 
+    it("keeps what was typed and not sent when the reader opens another room and comes back", async () => {
+      const box = ".composer textarea";
+      const height = () => page.$eval(box, (el) => Math.round(el.getBoundingClientRect().height));
+      const oneLine = await height();
+      await page.fill(box, "half a thought");
+      const open = async (room: string) => {
+        await page.evaluate((r) => {
+          location.hash = r;
+        }, room);
+        await page.waitForFunction(
+          (r) => document.getElementById("room-title")?.textContent === `#${r}`,
+          room,
+        );
+      };
+      await open("elsewhere");
+      expect(await page.inputValue(box)).toBe("");
+      await open(ROOM);
+      expect([await page.inputValue(box), await height()]).toEqual(["half a thought", oneLine]);
+      await page.press(box, "Enter");
+      await open("elsewhere");
+      await open(ROOM);
+      expect(await page.inputValue(box)).toBe("");
+    });
+
     it("shows nobody in the room on the signed-out screen", async () => {
       expect(await page.$$eval(".member .you", (els) => els.length)).toBe(1);
       // The server restarts with another secret, and before the page is back someone else takes its name.

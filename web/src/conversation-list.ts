@@ -73,7 +73,7 @@ export class ConversationList {
       this.list.replaceChildren(
         h("li", {
           class: "empty-hint",
-          text: "None yet: “message” beside someone in a room starts one.",
+          text: "None yet: ✉ beside someone in a room starts one.",
         }),
       );
     }

@@ -162,7 +162,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await expect.poll(() => listedRooms(cy.page)).toEqual(["lobby"]);
       expect(await conversations(cy.page)).toEqual([]);
       expect(await cy.page.textContent(".conversations .empty-hint")).toBe(
-        "None yet: “message” beside someone in a room starts one.",
+        "None yet: ✉ beside someone in a room starts one.",
       );
       expect(await cy.page.textContent("#rooms")).not.toContain(dm);
 

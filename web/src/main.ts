@@ -230,6 +230,8 @@ function askName(name: string, problem?: string): void {
     name,
     problem,
     heading: me === "" ? "Welcome to Parley" : "Change your name",
+    // Keeping the name one has: back to the room as it was.
+    cancel: me === "" ? undefined : openRoom,
     submit: async (chosen) => {
       if (session.mode !== "guest") {
         enter(chosen);

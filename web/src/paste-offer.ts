@@ -34,12 +34,16 @@ export class PasteOffer {
       this.close();
       this.sendLines(lines);
     });
-    const one = h("button", { text: "Paste as one message", attrs: { type: "button" } });
+    const one = h("button", {
+      class: "secondary",
+      text: "Paste as one message",
+      attrs: { type: "button" },
+    });
     one.addEventListener("click", () => {
       this.close();
       this.pasteAsOne(text);
     });
-    const cancel = h("button", { text: "Cancel", attrs: { type: "button" } });
+    const cancel = h("button", { class: "secondary", text: "Cancel", attrs: { type: "button" } });
     cancel.addEventListener("click", () => this.close());
     const what =
       bad >= 0

@@ -11,6 +11,8 @@ export interface WelcomeOptions {
   problem?: string | undefined;
   /** Take the chosen (checked, trimmed) name; resolves with a problem to show, or undefined when done. */
   submit(name: string): Promise<string | undefined>;
+  /** Changing a name one has: go back to where one was (a Cancel button, and Escape). */
+  cancel?: (() => void) | undefined;
 }
 
 /**
@@ -41,16 +43,31 @@ export function welcomeCard(options: WelcomeOptions): { el: HTMLElement; focus()
     text: "Start chatting",
     attrs: { type: "submit" },
   });
+  const { cancel } = options;
+  const back =
+    cancel === undefined
+      ? null
+      : h("button", { class: "secondary", text: "Cancel", attrs: { type: "button" } });
+  back?.addEventListener("click", () => cancel?.());
   const form = h(
     "form",
     { class: "welcome" },
     h("h2", { text: options.heading }),
     h("p", { text: "Pick the name others will see next to your messages." }),
+    cancel === undefined
+      ? null
+      : h("p", {
+          class: "name-change-note",
+          text: "Your rooms, conversations and unread counts belong to your name: a new name starts without them.",
+        }),
     h("label", { text: "Display name", attrs: { for: "display-name" } }),
     input,
     error,
-    button,
+    back === null ? button : h("div", { class: "welcome-actions" }, back, button),
   );
+  form.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && cancel !== undefined) cancel();
+  });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     if (button.disabled) return;

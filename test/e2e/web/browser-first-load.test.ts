@@ -196,6 +196,24 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(await page.inputValue(box)).toBe("");
     });
 
+    it("offers a name change that Cancel or Escape leaves, back in the room as it was", async () => {
+      for (const leave of ["Cancel", "Escape"]) {
+        await page.click("#identity");
+        expect(await page.textContent(".welcome h2")).toBe("Change your name");
+        expect(await page.textContent(".welcome .name-change-note")).toBe(
+          "Your rooms, conversations and unread counts belong to your name: a new name starts without them.",
+        );
+        if (leave === "Cancel") await page.click(".welcome-actions >> text=Cancel");
+        else await page.press("#display-name", "Escape");
+        await page.waitForSelector(".composer textarea");
+        expect([
+          await page.$(".welcome"),
+          await page.textContent("#room-title"),
+          await page.textContent("#identity .name"),
+        ]).toEqual([null, `#${ROOM}`, "gil"]);
+      }
+    });
+
     it("shows nobody in the room on the signed-out screen", async () => {
       expect(await page.$$eval(".member .you", (els) => els.length)).toBe(1);
       // The server restarts with another secret, and before the page is back someone else takes its name.

@@ -67,7 +67,12 @@ const picker = new RoomPicker(
 );
 
 function roomFromHash(): string {
-  const room = decodeURIComponent(location.hash.slice(1)).toLowerCase();
+  let room: string;
+  try {
+    room = decodeURIComponent(location.hash.slice(1)).toLowerCase();
+  } catch {
+    return DEFAULT_ROOM; // a malformed %-escape names no room
+  }
   return roomProblem(room) === undefined ? room : DEFAULT_ROOM;
 }
 
@@ -75,6 +80,9 @@ function openRoom(): void {
   if (session.mode === undefined) return; // start() opens it once the mode is known
   closeView();
   const room = roomFromHash();
+  // The address names the room shown, so it can be copied: "/" and a name
+  // that is no room (shown as the default) become "/#lobby", in place.
+  if (location.hash !== `#${room}`) history.replaceState(null, "", `#${room}`);
   const conversation = isConversationId(room);
   current = room;
   renderTitle();

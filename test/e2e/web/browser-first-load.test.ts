@@ -99,6 +99,20 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(await meta(ROOM)).toMatch(/^#3 · /);
     });
 
+    it("puts the room shown in the address: none, a bad name or a broken escape becomes #lobby", async () => {
+      const context = await browser.newContext();
+      const other = await context.newPage();
+      const errors: string[] = [];
+      other.on("pageerror", (e) => errors.push(e.message));
+      for (const hash of ["", "#bad room!", "#%E0%A4%A"]) {
+        await other.goto(`${server.url}/${hash}`);
+        await other.waitForSelector(".welcome");
+        expect([hash, await other.evaluate(() => location.hash)]).toEqual([hash, "#lobby"]);
+      }
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
     it("shows the room box's placeholder whole", async () => {
       const fit = await page.$eval("input[name=room]", (input) => {
         const el = input as HTMLInputElement;

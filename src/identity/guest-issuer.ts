@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { checkAuthor } from "../limits.js";
 import type { GuestNames } from "../store/guest-names.js";
 import { SCOPES } from "./identity.js";
-import { type IssuedToken, signToken } from "./sign-token.js";
+import { type IssuedToken, signToken, tokenExpiryMs } from "./sign-token.js";
 
 /** The `iss` of guest tokens, so they are told apart from the operator's. */
 export const GUEST_ISSUER = "parley-guest";
@@ -74,7 +74,7 @@ export class GuestIssuer {
       );
     }
     const nowMs = this.now();
-    const expiresAtMs = nowMs + this.options.ttlS * 1000;
+    const expiresAtMs = tokenExpiryMs(nowMs, this.options.ttlS);
     // The name is held while its token is still taken, exp plus the clock skew:
     // released at exp, a second guest could hold it while the first still posts as it.
     const usableUntilMs = expiresAtMs + this.options.clockSkewS * 1000;

@@ -8,6 +8,17 @@ export interface IssuedToken {
   expiresAtMs: number;
 }
 
+/**
+ * When a token signed at `nowMs` for `ttlS` expires, ms since the epoch. A
+ * JWT's exp is whole seconds; the expiry reported beside the token is that
+ * same second, never the unrounded instant up to 999 ms later, or a client
+ * renewing just before the reported expiry would send a token the server
+ * already refuses.
+ */
+export function tokenExpiryMs(nowMs: number, ttlS: number): number {
+  return Math.floor((nowMs + ttlS * 1000) / 1000) * 1000;
+}
+
 /** Sign an HS256 token (guest tokens, and `parley token` for scripts and tests). */
 export async function signToken(
   secret: Uint8Array,
@@ -21,12 +32,8 @@ export async function signToken(
   ttlS: number,
   nowMs = Date.now(),
 ): Promise<IssuedToken> {
-  // A JWT's exp is whole seconds; the expiry reported beside the token is
-  // that same second, never the unrounded instant up to 999 ms later, or a
-  // client renewing just before the reported expiry would send a token the
-  // server already refuses.
-  const expSeconds = Math.floor((nowMs + ttlS * 1000) / 1000);
-  const expiresAtMs = expSeconds * 1000;
+  const expiresAtMs = tokenExpiryMs(nowMs, ttlS);
+  const expSeconds = expiresAtMs / 1000;
   const payload: Record<string, unknown> = { scope: claims.scopes.join(" ") };
   if (claims.name !== undefined) payload.name = claims.name;
   if (claims.rooms !== undefined) payload.rooms = [...claims.rooms];

@@ -221,22 +221,22 @@ export class RedisPeople implements PeopleStore {
     maxRooms: number,
   ): Promise<void> {
     const others = conversation.participants.filter((user) => user !== opener);
-    const batch = this.client.multi();
-    for (const user of others)
-      batch.hexists(peopleKey(user), conversation.id).hlen(peopleKey(user));
-    let replies: [Error | null, unknown][] | null;
+    // One read per user: each user's key may live on another cluster slot.
+    let counts: { user: string; member: number; count: number }[];
     try {
-      replies = await batch.exec();
-      const failed = replies?.find(([error]) => error !== null)?.[0];
-      if (failed) throw failed;
+      counts = await Promise.all(
+        others.map(async (user) => ({
+          user,
+          member: await this.client.hexists(peopleKey(user), conversation.id),
+          count: await this.client.hlen(peopleKey(user)),
+        })),
+      );
     } catch (error) {
       throw redisCallError(error, this.where, `count the memberships of ${others.join(", ")}`);
     }
-    others.forEach((user, i) => {
-      const member = Number(replies?.[2 * i]?.[1]) === 1;
-      const count = Number(replies?.[2 * i + 1]?.[1]);
-      if (!member && count >= maxRooms) throw new MembershipLimitError(user, maxRooms);
-    });
+    for (const { user, member, count } of counts) {
+      if (member === 0 && count >= maxRooms) throw new MembershipLimitError(user, maxRooms);
+    }
   }
 
   private async tryJoin(

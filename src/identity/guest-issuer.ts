@@ -36,7 +36,10 @@ export interface GuestIssuerOptions {
  * carry but nobody sees. The token's subject stays the name as typed.
  */
 export function guestNameKey(name: string): string {
-  return name.normalize("NFKC").replace(/[\u200c\u200d]/g, "").toLowerCase();
+  return name
+    .normalize("NFKC")
+    .replace(/[\u200c\u200d]/g, "")
+    .toLowerCase();
 }
 
 /** A guest login's answer: the token, and the key to keep ("" when renewed with a token alone). */

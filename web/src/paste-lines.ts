@@ -91,7 +91,8 @@ export async function postLines(
       const e = ConnectError.from(error);
       const delay = e.code === Code.ResourceExhausted ? retryDelayMs(e) : undefined;
       if (mode === "websocket" && delay !== undefined) {
-        pending = await withoutStored(api, room, pending, stored);
+        // Unread, the lines all go again: their keys store each one once all the same.
+        pending = await withoutStored(api, room, pending, stored).catch(() => pending);
       }
       emptyRounds = stored.accepted === before ? emptyRounds + 1 : 0;
       if (delay === undefined || emptyRounds > MAX_EMPTY_ROUNDS) {

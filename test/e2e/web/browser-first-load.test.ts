@@ -113,6 +113,30 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       await context.close();
     });
 
+    it("keeps a phone's message times and send box on one line beside a long name and a long room", async () => {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      const phone = await context.newPage();
+      const room = `long-${"x".repeat(59)}`;
+      await phone.goto(`${server.url}/#${room}`);
+      await phone.fill("#display-name", "christopher-columbus-the-second");
+      await phone.click("text=Start chatting");
+      await phone.waitForSelector(".status[data-state=connected]");
+      await phone.fill(".composer textarea", "hello");
+      await phone.press(".composer textarea", "Enter");
+      await phone.waitForSelector("[data-seq='1']");
+      const lines = await phone.evaluate(() => {
+        const time = document.querySelector("[data-seq='1'] .time") as HTMLElement;
+        const box = document.querySelector(".composer textarea") as HTMLTextAreaElement;
+        const lineHeight = (el: Element) => Number.parseFloat(getComputedStyle(el).lineHeight);
+        return {
+          time: Math.round(time.getBoundingClientRect().height / lineHeight(time)),
+          box: box.scrollHeight <= box.clientHeight,
+        };
+      });
+      expect(lines).toEqual({ time: 1, box: true });
+      await context.close();
+    });
+
     it("shows the room box's placeholder whole", async () => {
       const fit = await page.$eval("input[name=room]", (input) => {
         const el = input as HTMLInputElement;

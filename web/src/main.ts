@@ -210,6 +210,12 @@ function startLive(name: string): void {
       people.rooms.known
         ? new Set(people.rooms.all().flatMap((m) => (isConversationId(m.room) ? [] : [m.room])))
         : undefined;
+    // The feed's "left" event moves the room to "More rooms"; a refusal is said where the box's are.
+    picker.leave = (room) => {
+      api.rpc.leaveRoom({ room }).catch((error: unknown) => {
+        picker.showError(`Could not leave #${room}: ${ConnectError.from(error).rawMessage}`);
+      });
+    };
   }
   const generation = ++liveGeneration;
   void link.decide().then((mode) => {
@@ -228,6 +234,7 @@ function stopLive(): void {
   picker.unread = () => 0;
   picker.liveSeq = () => undefined;
   picker.mine = () => undefined;
+  picker.leave = undefined;
   picker.redraw();
 }
 

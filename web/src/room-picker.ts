@@ -70,6 +70,12 @@ export class RoomPicker {
    * the feed's ready, or with --auth off): every room is listed there then.
    */
   mine: () => ReadonlySet<string> | undefined = () => undefined;
+  /**
+   * Leave one of the person's rooms (LeaveRoom); undefined where the page
+   * knows no memberships. The open room is not offered: opening a room
+   * joins it, so it would be joined again at once.
+   */
+  leave: ((room: string) => void) | undefined;
 
   /** `canList`: whether ListRooms may be called now (signed in); the list is not asked for before. */
   constructor(
@@ -124,6 +130,11 @@ export class RoomPicker {
     setInterval(() => {
       if (document.visibilityState === "visible") void this.refresh();
     }, REFRESH_MS);
+  }
+
+  /** Say what went wrong with the list (a refused leave), where the room box says its problems. */
+  showError(text: string): void {
+    this.error.textContent = text;
   }
 
   /** Mark the open room. */
@@ -240,7 +251,16 @@ export class RoomPicker {
         h("span", { class: "room-meta", text: meta }),
       );
       button.addEventListener("click", () => this.pick(r.room));
-      return h("li", {}, button);
+      const leave = this.leave;
+      const leavable = leave !== undefined && mine?.has(r.room) === true && r.room !== this.current;
+      if (!leavable) return h("li", {}, button);
+      const leaveButton = h("button", {
+        class: "leave-button",
+        text: "×",
+        attrs: { type: "button", title: `Leave #${r.room}`, "aria-label": `Leave #${r.room}` },
+      });
+      leaveButton.addEventListener("click", () => leave(r.room));
+      return h("li", { class: "leavable" }, button, leaveButton);
     };
     this.list.replaceChildren(...rooms.filter(inMine).map(entry));
     const others = rooms.filter((r) => !inMine(r));

@@ -266,6 +266,36 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(
       expect(await badges(tabB)).toEqual([]);
     }, 60_000);
 
+    it("leaves one of your rooms from the room list (not the open one), and it stays left after a reload", async () => {
+      const lea = await openChatPage(rig.browser, rig.server.url, "to-leave", "lea");
+      await seed.send("to-leave", "seed", "something to read");
+      await lea.page.evaluate(() => {
+        location.hash = "to-stay";
+      });
+      const mine = () =>
+        lea.page.$$eval("#rooms .room-list:not(.other-rooms) li", (items) =>
+          items.map((li) => [
+            li.querySelector(".room-link")?.getAttribute("data-room"),
+            li.querySelector(".leave-button")?.getAttribute("aria-label") ?? null,
+          ]),
+        );
+      await expect.poll(mine).toEqual(
+        expect.arrayContaining([
+          ["to-leave", "Leave #to-leave"],
+          ["to-stay", null],
+        ]),
+      );
+      await lea.page.click('.leave-button[aria-label="Leave #to-leave"]');
+      // Left: out of your rooms, and, having messages, listed under "More rooms" to join again.
+      await expect.poll(async () => (await mine()).map(([room]) => room)).not.toContain("to-leave");
+      await lea.page.waitForSelector('#rooms .other-rooms .room-link[data-room="to-leave"]');
+      await lea.page.reload();
+      await lea.page.waitForSelector(".status[data-state=connected]");
+      await lea.page.waitForSelector('#rooms .other-rooms .room-link[data-room="to-leave"]');
+      expect((await mine()).map(([room]) => room)).not.toContain("to-leave");
+      await lea.page.context().close();
+    });
+
     it("shows a long name in the members panel at a readable width, whole on hover, beside a square avatar", async () => {
       const name = "maximilian-of-the-long-names";
       const max = await openChatPage(rig.browser, rig.server.url, "long-names", name);

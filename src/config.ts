@@ -279,7 +279,7 @@ function serverOptions(name: string): Command {
     .addOption(
       new Option(
         "--ws-max-frame-bytes <n>",
-        "WebSocket: the largest frame a client may send; a larger one closes its socket (1009)",
+        `WebSocket: the largest frame a client may send (${WS_MIN_FRAME_BYTES} to 64 MiB); a larger one closes its socket (1009)`,
       )
         .env("PARLEY_WS_MAX_FRAME_BYTES")
         .default(WS_DEFAULTS.maxFrameBytes)
@@ -288,7 +288,7 @@ function serverOptions(name: string): Command {
     .addOption(
       new Option(
         "--ws-max-buffer-bytes <n>",
-        "WebSocket: bytes one socket may have waiting to be sent; more closes it (1008): its client does not read",
+        "WebSocket: bytes one socket may have waiting to be sent (64 KiB to 1 GiB); more closes it (1008): its client does not read",
       )
         .env("PARLEY_WS_MAX_BUFFER_BYTES")
         .default(WS_DEFAULTS.maxBufferBytes)

@@ -174,7 +174,9 @@ export class WsSession implements CallLink, TurnCorked {
     if (id === 0 || id <= this.lastId) {
       this.fail(
         WsCloseCode.protocolError,
-        `OPEN of call ${id}: ids must be above every id opened before (last ${this.lastId})`,
+        id === 0
+          ? "OPEN of call 0: ids start at 1"
+          : `OPEN of call ${id}: ids must be above every id opened before (last ${this.lastId})`,
       );
       return;
     }

@@ -186,6 +186,12 @@ describe("the documented WebSocket protocol, from a plain ws client", () => {
       "OPEN of call 2: ids must be above every id opened before (last 2)",
     ],
     [
+      "a call id of 0",
+      (ws: WebSocket) => ws.send(open(0, "Echo")),
+      1002,
+      "OPEN of call 0: ids start at 1",
+    ],
+    [
       "a frame over --ws-max-frame-bytes",
       (ws: WebSocket) => ws.send(Buffer.alloc(300_000)),
       1009,

@@ -1,4 +1,5 @@
 import * as http from "node:http";
+import type { Socket } from "node:net";
 
 /** Time limits of the HTTP/1.1 server. */
 export interface Http1Limits {
@@ -15,7 +16,8 @@ export interface Http1Limits {
  * start that check. A request whose headers (or whole request) are not in by
  * their deadline is answered 408 and its connection closed; a connection
  * that moves no byte either way for requestIdleMs while a request is open is
- * destroyed (between requests Node's keep-alive timeout applies).
+ * closed too, with a 408 saying so when no answer to it has begun (between
+ * requests Node's keep-alive timeout applies).
  */
 export function createHttp1Server(limits: Http1Limits): http.Server {
   const h1 = http.createServer({
@@ -30,6 +32,25 @@ export function createHttp1Server(limits: Http1Limits): http.Server {
     ),
   });
   h1.timeout = limits.requestIdleMs;
+  // The request each connection is answering, to know whether its answer began.
+  const answering = new WeakMap<object, http.ServerResponse>();
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    answering.set(req.socket, res);
+  });
+  // With a 'timeout' listener Node leaves the socket to us: answer, then close.
+  h1.on("timeout", (socket: Socket) => {
+    const res = answering.get(socket);
+    if (res === undefined || res.headersSent || res.writableEnded) {
+      socket.destroy();
+      return;
+    }
+    const text = `request idle for ${limits.requestIdleMs} ms (--request-idle-ms): no byte came\n`;
+    socket.end(
+      `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    );
+    // A client that does not read cannot hold the socket by it.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
   h1.emit("listening");
   return h1;
 }

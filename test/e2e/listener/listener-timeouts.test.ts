@@ -96,14 +96,39 @@ it("HTTP/1.1: answers 408 to a body sent a byte at a time past requestTimeout", 
   await expectServing(server);
 });
 
-it("HTTP/1.1: closes a connection whose request body stops coming, after requestIdleMs", async () => {
+it("HTTP/1.1: answers 408 and closes a connection whose request body stops coming, after requestIdleMs", async () => {
   const server = await listen({ requestIdleMs: 300 });
   const socket = await connectRaw(server.port);
   socket.on("error", () => {});
+  let answer = "";
+  socket.on("data", (d: Buffer) => {
+    answer += d.toString();
+  });
   const start = Date.now();
   socket.write("POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
   await new Promise((resolve) => socket.once("close", resolve));
   expect(Date.now() - start).toBeGreaterThanOrEqual(250);
+  const [status, ...rest] = answer.split("\r\n");
+  expect([status, rest.at(-1)]).toEqual([
+    "HTTP/1.1 408 Request Timeout",
+    "request idle for 300 ms (--request-idle-ms): no byte came\n",
+  ]);
+  await expectServing(server);
+});
+
+it("HTTP/1.1: closes without a word a connection whose answer began, once it moves nothing for requestIdleMs", async () => {
+  const server = await listen({ requestIdleMs: 300 });
+  const socket = await connectRaw(server.port);
+  socket.on("error", () => {});
+  let answer = "";
+  socket.on("data", (d: Buffer) => {
+    answer += d.toString();
+  });
+  // /ticks answers at once and writes for 1 s: past it, idle, the socket just closes.
+  socket.write("GET /ticks HTTP/1.1\r\nHost: x\r\n\r\n");
+  await new Promise((resolve) => socket.once("close", resolve));
+  expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+  expect(answer).not.toContain("408");
   await expectServing(server);
 });
 

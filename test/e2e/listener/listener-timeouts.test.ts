@@ -54,7 +54,7 @@ async function expectServing(server: OnePortServer): Promise<void> {
   expect((await http2Get(origin, "/")).body).toBe("ok");
 }
 
-/** Write `text` one byte every `everyMs` until the socket closes; resolves with what came back. */
+/** Write `head`, then `text` one byte every `everyMs`; resolves with what came back once the socket closes. */
 async function trickle(port: number, head: string, text: string, everyMs: number) {
   const socket = await connectRaw(port);
   let answer = "";
@@ -98,15 +98,14 @@ it("HTTP/1.1: answers 408 to a body sent a byte at a time past requestTimeout", 
 
 it("HTTP/1.1: answers 408 and closes a connection whose request body stops coming, after requestIdleMs", async () => {
   const server = await listen({ requestIdleMs: 300 });
-  const socket = await connectRaw(server.port);
-  socket.on("error", () => {});
-  let answer = "";
-  socket.on("data", (d: Buffer) => {
-    answer += d.toString();
-  });
   const start = Date.now();
-  socket.write("POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
-  await new Promise((resolve) => socket.once("close", resolve));
+  // Three bytes of ten, then nothing: trickle with nothing more to send waits for the close.
+  const answer = await trickle(
+    server.port,
+    "POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+    "",
+    0,
+  );
   expect(Date.now() - start).toBeGreaterThanOrEqual(250);
   const [status, ...rest] = answer.split("\r\n");
   expect([status, rest.at(-1)]).toEqual([
@@ -118,15 +117,8 @@ it("HTTP/1.1: answers 408 and closes a connection whose request body stops comin
 
 it("HTTP/1.1: closes without a word a connection whose answer began, once it moves nothing for requestIdleMs", async () => {
   const server = await listen({ requestIdleMs: 300 });
-  const socket = await connectRaw(server.port);
-  socket.on("error", () => {});
-  let answer = "";
-  socket.on("data", (d: Buffer) => {
-    answer += d.toString();
-  });
   // /ticks answers at once and writes for 1 s: past it, idle, the socket just closes.
-  socket.write("GET /ticks HTTP/1.1\r\nHost: x\r\n\r\n");
-  await new Promise((resolve) => socket.once("close", resolve));
+  const answer = await trickle(server.port, "GET /ticks HTTP/1.1\r\nHost: x\r\n\r\n", "", 0);
   expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
   expect(answer).not.toContain("408");
   await expectServing(server);

@@ -27,13 +27,16 @@ export interface CallPolicy {
  * rejected with the error the client was told), then every admitting link's
  * finished. `refuse` gets the error of a link that refused the call, which
  * `serve` then never sees; errors of the call itself are answered by
- * `serve`.
+ * `serve`. An adapter that may answer a refusal with another error (a body
+ * it cannot decode is answered first, as connect-node answers it) returns a
+ * promise from `refuse` that rejects with what the client was told, and the
+ * links hear that.
  */
 export function admit(
   policies: readonly CallPolicy[],
   call: CallInfo,
   serve: () => Promise<void>,
-  refuse: (error: unknown) => void,
+  refuse: (error: unknown) => void | Promise<void>,
 ): void {
   new Admission(policies, call, serve, refuse).advance();
 }
@@ -51,7 +54,7 @@ class Admission {
     private readonly policies: readonly CallPolicy[],
     private readonly call: CallInfo,
     private serve: (() => Promise<void>) | undefined,
-    private refuse: ((error: unknown) => void) | undefined,
+    private refuse: ((error: unknown) => void | Promise<void>) | undefined,
   ) {}
 
   advance(): void {
@@ -89,8 +92,15 @@ class Admission {
     const refuse = this.refuse;
     this.serve = undefined;
     this.refuse = undefined;
-    refuse?.(error);
-    this.ended(error);
+    const answered = refuse?.(error);
+    if (answered === undefined) {
+      this.ended(error);
+      return;
+    }
+    answered.then(
+      () => this.ended(error),
+      (told: unknown) => this.ended(told),
+    );
   }
 
   private ended(error: unknown): void {

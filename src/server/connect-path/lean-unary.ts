@@ -77,8 +77,9 @@ export function leanUnary(options: LeanUnaryOptions): LeanUnary {
       call,
       () => exchange.serve(call, undefined),
       // connect-node reads and decodes the request before its interceptors
-      // refuse it: a body it cannot read or decode is answered before the refusal.
-      (refusal) => void exchange.serve(call, refusal).catch(() => undefined),
+      // refuse it: a body it cannot read or decode is answered before the
+      // refusal, and the chain hears which one the client was told.
+      (refusal) => exchange.serve(call, refusal),
     );
     return true;
   };

@@ -222,6 +222,34 @@ describe("the metrics listener", () => {
     });
   }, 60_000);
 
+  it("counts a call by what its client was told: a tokenless body that does not parse is invalid_argument, not an auth refusal", async () => {
+    const counts = (s: Sample[]) => [
+      seriesValue(s, "parley_calls_finished_total", {
+        method: HISTORY,
+        protocol: "connect",
+        code: "invalid_argument",
+      }) ?? 0,
+      seriesValue(s, "parley_calls_finished_total", {
+        method: HISTORY,
+        protocol: "connect",
+        code: "unauthenticated",
+      }) ?? 0,
+      seriesValue(s, "parley_refusals_total", { reason: "unauthenticated" }) ?? 0,
+    ];
+    const [invalid, unauthenticated, refusals] = counts(await scrape(metricsUrl));
+    const answer = await fetch(`${server.url}/${HISTORY}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "not json",
+    });
+    expect([answer.status, ((await answer.json()) as { code: string }).code]).toEqual([
+      400,
+      "invalid_argument",
+    ]);
+    const after = counts(await scrapeUntil((s) => (counts(s)[0] as number) > (invalid as number)));
+    expect(after).toEqual([(invalid as number) + 1, unauthenticated, refusals]);
+  });
+
   it("takes no label value from the client: an unknown path adds no series", async () => {
     const parleySeries = (s: Sample[]) => s.filter((x) => x.name.startsWith("parley_")).length;
     const before = parleySeries(await scrape(metricsUrl));

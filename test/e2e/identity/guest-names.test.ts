@@ -280,6 +280,9 @@ describe("clients keep the key and log in again by themselves", () => {
       guest: "ann",
       guestKeys: keys,
       backoff: { initialDelayMs: 50, maxDelayMs: 200 },
+      // The restart below may take seconds on a loaded machine: the subscription waits it out
+      // (the default 30 attempts at 200 ms gave up in CI once).
+      subscribeAttempts: 200,
     });
     expect((await parley.send("r", "ann", "one")).seq).toBe(1n);
     const saved = JSON.parse(readFileSync(keys, "utf8")) as Record<string, string>;

@@ -29,19 +29,6 @@ export interface GuestIssuerOptions {
   now?: () => number;
 }
 
-/**
- * The form in which two guest names are one name, held by one guest: NFKC
- * (so composed and decomposed "Zoë", or full-width letters, are one), lower
- * case, and without the zero-width joiner and non-joiner that names may
- * carry but nobody sees. The token's subject stays the name as typed.
- */
-export function guestNameKey(name: string): string {
-  return name
-    .normalize("NFKC")
-    .replace(/[\u200c\u200d]/g, "")
-    .toLowerCase();
-}
-
 /** A guest login's answer: the token, and the key to keep ("" when renewed with a token alone). */
 export interface GuestLogin extends IssuedToken {
   guestKey: string;
@@ -83,10 +70,9 @@ export class GuestIssuer {
     const usableUntilMs = expiresAtMs + this.options.clockSkewS * 1000;
     const freshKey = randomBytes(32).toString("base64url");
     const outcome = await this.options.names.claim({
-      // Held by its key form: "alice" cannot pass for "Alice" while Alice holds it.
-      name: guestNameKey(name),
+      name,
       shownKeyHash: guestKey === "" ? "" : hashKey(guestKey),
-      renewing: renewing !== undefined && guestNameKey(renewing) === guestNameKey(name),
+      renewing: renewing === name,
       inUse: this.options.isLiveMember(name),
       freshKeyHash: hashKey(freshKey),
       nowMs,
